@@ -1,0 +1,124 @@
+# linuxnet.fabric: the commands users and CI run. `make help` lists them.
+#   make demo      install everything, build the 3-node lab, run playbooks/site.yml on it
+#   make test      every test: units, lint, sanity, integration, galaxy install, molecule
+#   make lab-down  remove the lab
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The OS Python (Debian 12: 3.11), the same interpreter the nodes run the modules with.
+PYTHON ?= /usr/bin/python3
+VENV ?= $(CURDIR)/.venv
+BUILD := $(CURDIR)/build
+COLLECTIONS := $(BUILD)/collections
+# ansible-test must run inside .../ansible_collections/<namespace>/<name>/.
+TREE := $(BUILD)/tree/ansible_collections/linuxnet/fabric
+INVENTORY ?= inventories/lab
+VERSION := $(shell awk '/^version:/ {print $$2}' galaxy.yml)
+TARBALL := $(BUILD)/linuxnet-fabric-$(VERSION).tar.gz
+APT_PACKAGES := $(shell awk '/^[a-z0-9]/ {print $$1}' bindep.txt)
+# ansible-test keeps its virtual environments and caches under $HOME/.ansible/test.
+ANSIBLE_TEST_HOME := $(BUILD)/ansible-test-home
+ANSIBLE_TEST_GET_PIP := $(ANSIBLE_TEST_HOME)/.ansible/test/cache/get_pip_24_2.py
+# Modules run by the integration targets: with the venv's pyroute2 (PyPI 0.9.x) and with the OS
+# Python's python3-pyroute2 (0.7.2 on Debian 12).
+INTEGRATION_PYTHONS ?= $(VENV)/bin/python /usr/bin/python3
+
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_HOME := $(BUILD)/ansible-home
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_FORCE_COLOR ?= false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help deps system-deps venv install demo lab lab-down test units lint sanity integration \
+	galaxy-check molecule tree clean
+
+help:
+	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
+
+## Dependencies ---------------------------------------------------------------------------------
+
+system-deps:
+	@missing=$$(for package in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$package 2>/dev/null | grep -q '^install ok installed' || echo $$package; done); \
+	if [ -n "$$missing" ]; then \
+		echo "apt: installing" $$missing; \
+		apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+deps: system-deps venv
+
+# Build the Galaxy artefact and install it where ansible.cfg looks: playbooks run what users get.
+install: venv
+	@mkdir -p $(BUILD)
+	ansible-galaxy collection build --force --output-path $(BUILD) . >/dev/null
+	ansible-galaxy collection install --force --no-deps -p $(COLLECTIONS) $(TARBALL) >/dev/null
+	@echo "installed linuxnet.fabric $(VERSION) into $(COLLECTIONS)"
+
+## The lab and the demo ---------------------------------------------------------------------------
+
+lab: deps install
+	ansible-playbook -i $(INVENTORY) playbooks/lab.yml
+
+demo: lab
+	ansible-playbook -i $(INVENTORY) playbooks/site.yml
+	@echo
+	@echo "The lab is up: ansible -i $(INVENTORY) all -m ping; remove it with: make lab-down"
+
+lab-down: venv install
+	ansible-playbook -i $(INVENTORY) playbooks/lab.yml -e lab_state=absent
+
+## Tests ------------------------------------------------------------------------------------------
+
+test: deps install units lint sanity integration galaxy-check molecule
+	@echo "make test: all passed"
+
+units: venv
+	python -m pytest -q tests/unit
+
+lint: venv install
+	ansible-lint --profile production
+
+# A copy of the tracked (and new, not ignored) files at a path ansible-test accepts.
+tree:
+	rm -rf $(BUILD)/tree
+	mkdir -p $(TREE)
+	git ls-files -z --cached --others --exclude-standard \
+		| rsync -a --from0 --files-from=- --ignore-missing-args ./ $(TREE)/
+	@# ansible-test lists files with git from the nearest .git upwards: this tree's own, not the
+	@# repository's (where build/ is ignored and the tree would look empty).
+	git -C $(TREE) init -q
+
+# ansible-test downloads a pip bootstrap script from a host this machine may not reach; the
+# stand-in installs the same pip from the package index instead.
+$(ANSIBLE_TEST_GET_PIP): tests/utils/ansible_test_get_pip.py
+	mkdir -p $(dir $@)
+	cp $< $@
+
+sanity: venv tree $(ANSIBLE_TEST_GET_PIP)
+	cd $(TREE) && HOME=$(ANSIBLE_TEST_HOME) ansible-test sanity --venv --python 3.11 --requirements --color no
+
+integration: venv tree
+	@for python in $(INTEGRATION_PYTHONS); do \
+		echo "== integration targets, modules run by $$python"; \
+		(cd $(TREE) && HOME=$(ANSIBLE_TEST_HOME) ansible-test integration --color no --allow-root \
+			--controller origin:python=3.11@$(VENV)/bin/python --target controller:python=3.11@$$python); \
+	done
+
+# The Galaxy artefact installs into an empty collections path and its modules run from there.
+galaxy-check: install
+	tests/galaxy/check_install.sh $(TARBALL)
+
+molecule: deps install
+	molecule test --all
+
+clean:
+	rm -rf $(BUILD) tests/output

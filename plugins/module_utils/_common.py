@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every module of the collection shares: the common options and the error boundary."""
+
+from __future__ import annotations
+
+import contextlib
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _names
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
+
+# Documented once, in the doc fragment linuxnet.fabric.common.
+NETNS_OPTION = dict(type='str')
+STATE_OPTION = dict(type='str', default='present', choices=['present', 'absent'])
+
+
+def argument_spec(**specific):
+    """The module's own options plus the common `netns` option."""
+    spec = dict(netns=dict(NETNS_OPTION))
+    spec.update(specific)
+    return spec
+
+
+def check_netns_option(value, option='netns'):
+    """Validate a `netns`-style option (a name under /run/netns, or an absolute path)."""
+    if value is None:
+        return None
+    problem = _names.netns_reference_error(value)
+    if problem:
+        raise OptionError(option, problem)
+    return value
+
+
+def check(option, problem):
+    """Raise OptionError when a validator reported a problem."""
+    if problem:
+        raise OptionError(option, problem)
+
+
+@contextlib.contextmanager
+def failing_on_errors(module, **result):
+    """Fail the module with FabricError's message (which names the option or object)."""
+    try:
+        yield
+    except FabricError as error:
+        module.fail_json(msg=str(error), **result)

@@ -1,0 +1,245 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's only pyroute2 wrapper.
+
+- The import is guarded: modules call require_pyroute2(), which fails with missing_required_lib.
+- A Session is one rtnetlink socket bound to one network namespace. It is opened by entering the
+  namespace with setns(2) on an O_RDONLY file descriptor (see _netns.entered), so a wrong name
+  fails and is never created, which is what pyroute2's NetNS(name, flags=0) guarantees, without
+  the helper process NetNS forks on pyroute2 0.7 (Debian 12). Works with pyroute2 0.7.2 and 0.9.x.
+- Netlink errors become FabricError messages naming the object and what was being done.
+- Messages are normalised into plain dicts once, here, so planners never see pyroute2 types.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
+
+try:
+    from pyroute2 import IPRoute
+    from pyroute2.netlink.exceptions import NetlinkError
+except ImportError:
+    HAS_PYROUTE2 = False
+    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
+
+    class NetlinkError(Exception):
+        """Stands in so that `except NetlinkError` clauses stay valid without pyroute2."""
+
+        code = None
+else:
+    HAS_PYROUTE2 = True
+    PYROUTE2_IMPORT_ERROR = None
+
+IFF_UP = 0x1
+AF_INET = 2
+AF_INET6 = 10
+
+_HINTS = {
+    errno.EEXIST: 'it already exists',
+    errno.ENODEV: 'no such device',
+    errno.ENOENT: 'no such object',
+    errno.ESRCH: 'no such object',
+    errno.EPERM: 'operation not permitted (modules of this collection must run as root)',
+    errno.EACCES: 'permission denied (modules of this collection must run as root)',
+    errno.EBUSY: 'the device or resource is busy',
+    errno.EINVAL: 'the kernel rejected the request as invalid',
+    errno.EOPNOTSUPP: 'not supported by this kernel',
+    errno.ENETUNREACH: 'network unreachable: the gateway is not on a connected network (see onlink)',
+    errno.EADDRNOTAVAIL: 'the address is not available',
+    errno.ERANGE: 'a value is out of the range the kernel accepts',
+    errno.ENOTEMPTY: 'the object is not empty',
+    errno.EAFNOSUPPORT: 'address family not supported (is IPv6 disabled?)',
+}
+
+
+def require_pyroute2(module):
+    """Fail the module with the standard message when pyroute2 cannot be imported."""
+    if not HAS_PYROUTE2:
+        module.fail_json(msg=missing_required_lib('pyroute2'), exception=PYROUTE2_IMPORT_ERROR)
+
+
+def explain(error, doing):
+    """A FabricError for a NetlinkError or OSError raised while `doing` (e.g. "creating veth 'a'")."""
+    code = getattr(error, 'code', None)
+    if code is None:
+        code = getattr(error, 'errno', None)
+    hint = _HINTS.get(code) or (os.strerror(code) if code else str(error))
+    suffix = ' [%s]' % errno.errorcode.get(code, code) if code else ''
+    return FabricError('%s failed: %s%s' % (doing, hint, suffix))
+
+
+@contextlib.contextmanager
+def reporting(doing):
+    """Turn netlink, OS and namespace errors raised in the body into FabricError."""
+    try:
+        yield
+    except (NetlinkError, OSError) as error:
+        raise explain(error, doing)
+    except _netns.NamespaceError as error:
+        raise FabricError('%s failed: %s' % (doing, error))
+
+
+def link_from_message(message):
+    """A plain dict for an RTM_NEWLINK message."""
+    info = message.get_attr('IFLA_LINKINFO')
+    kind = info.get_attr('IFLA_INFO_KIND') if info is not None else None
+    return {
+        'name': message.get_attr('IFLA_IFNAME'),
+        'index': message['index'],
+        'kind': kind,
+        'up': bool(message['flags'] & IFF_UP),
+        'operstate': message.get_attr('IFLA_OPERSTATE'),
+        'mtu': message.get_attr('IFLA_MTU'),
+        'mac': message.get_attr('IFLA_ADDRESS'),
+        'master': message.get_attr('IFLA_MASTER'),
+        'peer_index': message.get_attr('IFLA_LINK'),
+        'peer_netnsid': message.get_attr('IFLA_LINK_NETNSID'),
+        'alias': message.get_attr('IFLA_IFALIAS'),
+    }
+
+
+def public_link(link):
+    """The subset of a link dict that modules return to users."""
+    return {
+        'name': link['name'],
+        'index': link['index'],
+        'kind': link['kind'] or ('loopback' if link['name'] == 'lo' else None),
+        'state': 'up' if link['up'] else 'down',
+        'mtu': link['mtu'],
+        'mac': link['mac'],
+    }
+
+
+class Session(object):
+    """One rtnetlink socket in one network namespace (None: the caller's own namespace)."""
+
+    def __init__(self, netns=None):
+        self.netns = netns
+        where = _netns.describe(netns) if netns else 'the current network namespace'
+        with reporting('opening a netlink socket in %s' % where):
+            if netns:
+                with _netns.entered(netns):
+                    self.ipr = IPRoute()
+            else:
+                self.ipr = IPRoute()
+
+    def close(self):
+        self.ipr.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def where(self):
+        """Suffix for messages: which namespace this session works in."""
+        return ' in %s' % _netns.describe(self.netns) if self.netns else ''
+
+    # links
+
+    def links(self):
+        """All links of the namespace as dicts, keyed by name."""
+        with reporting('listing links%s' % self.where()):
+            return dict((link['name'], link) for link in map(link_from_message, self.ipr.get_links()))
+
+    def link(self, name):
+        """The link called `name`, or None."""
+        with reporting("looking up link '%s'%s" % (name, self.where())):
+            indexes = self.ipr.link_lookup(ifname=name)
+            if not indexes:
+                return None
+            try:
+                return link_from_message(self.ipr.get_links(indexes[0])[0])
+            except NetlinkError as error:
+                if error.code == errno.ENODEV:  # removed between the lookup and the get
+                    return None
+                raise
+
+    def set_link(self, name, index, **attributes):
+        """Change attributes (state='up', mtu=..., master=...) of an existing link."""
+        description = ', '.join('%s=%s' % item for item in sorted(attributes.items()))
+        with reporting("setting %s on link '%s'%s" % (description, name, self.where())):
+            self.ipr.link('set', index=index, **attributes)
+
+    def create_link(self, doing, **attributes):
+        """ip link add; `doing` names the object for error messages."""
+        with reporting(doing + self.where()):
+            self.ipr.link('add', **attributes)
+
+    def delete_link(self, name, index):
+        with reporting("deleting link '%s'%s" % (name, self.where())):
+            self.ipr.link('del', index=index)
+
+    # addresses
+
+    def addresses(self, index=None):
+        """Addresses as dicts {index, family, address, prefixlen}, optionally of one link."""
+        with reporting('listing addresses%s' % self.where()):
+            messages = self.ipr.get_addr(index=index) if index is not None else self.ipr.get_addr()
+            return [
+                {
+                    'index': message['index'],
+                    'family': message['family'],
+                    'address': message.get_attr('IFA_ADDRESS') if message['family'] == AF_INET6 else
+                    message.get_attr('IFA_LOCAL') or message.get_attr('IFA_ADDRESS'),
+                    'prefixlen': message['prefixlen'],
+                }
+                for message in messages
+            ]
+
+    def add_address(self, name, index, address, prefixlen):
+        with reporting("adding address %s/%s to link '%s'%s" % (address, prefixlen, name, self.where())):
+            self.ipr.addr('add', index=index, address=address, prefixlen=prefixlen)
+
+    def delete_address(self, name, index, address, prefixlen):
+        with reporting("removing address %s/%s from link '%s'%s" % (address, prefixlen, name, self.where())):
+            self.ipr.addr('del', index=index, address=address, prefixlen=prefixlen)
+
+    # routes
+
+    def routes(self, family=None, table=None):
+        """Routes as dicts {dst, prefixlen, gateway, oif, table, scope, priority, proto, family, type, flags}."""
+        with reporting('listing routes%s' % self.where()):
+            filters = {}
+            if family is not None:
+                filters['family'] = family
+            if table is not None:
+                filters['table'] = table
+            return [route_from_message(message) for message in self.ipr.get_routes(**filters)]
+
+    def replace_route(self, doing, **attributes):
+        with reporting(doing + self.where()):
+            self.ipr.route('replace', **attributes)
+
+    def delete_route(self, doing, **attributes):
+        with reporting(doing + self.where()):
+            self.ipr.route('del', **attributes)
+
+
+def route_from_message(message):
+    """A plain dict for an RTM_NEWROUTE message; `dst` is None for a default route."""
+    table = message.get_attr('RTA_TABLE')
+    return {
+        'family': message['family'],
+        'dst': message.get_attr('RTA_DST'),
+        'prefixlen': message['dst_len'],
+        'gateway': message.get_attr('RTA_GATEWAY'),
+        'oif': message.get_attr('RTA_OIF'),
+        'prefsrc': message.get_attr('RTA_PREFSRC'),
+        'priority': message.get_attr('RTA_PRIORITY'),
+        'table': table if table is not None else message['table'],
+        'scope': message['scope'],
+        'proto': message['proto'],
+        'type': message['type'],
+        'flags': message['flags'],
+    }

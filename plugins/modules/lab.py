@@ -1,0 +1,232 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: lab
+short_description: Simulate a set of Linux machines, their LAN, a router and an outside host on one host
+version_added: 1.0.0
+description:
+  - Builds (or removes) a lab of simulated machines on the local host, for trying and testing
+    container networking across several nodes on a single Linux machine.
+  - Each machine is a set of namespaces (network, mount, UTS, PID) with C(tini) running as its
+    C(init), private C(/run) and C(/tmp), overlays on C(/etc), C(/var/lib), C(/var/log), C(/root)
+    and C(/usr/sbin), its own sysfs and host name, and an sshd on its address, so Ansible reaches
+    it over real SSH and sees a sysvinit host.
+  - Machines on the C(lan) segment share a bridge held in the namespace C(<name>-lan); a router
+    namespace C(<name>-router) connects the LAN to the C(outside) segment (a documentation range)
+    and is every machine's default gateway. The controller gets an interface C(<name>-ctl) on the
+    LAN and a route to the outside network, nothing else; its IP forwarding is never changed.
+  - Everything made is recorded in O(directory); O(state=absent) removes exactly that (processes
+    by PID and start time, the namespaces named after the lab, SSH control sockets, the directory)
+    and nothing else.
+  - This module is the engine of the role M(linuxnet.fabric.lab), which validates the description
+    on the controller first and writes an inventory of the machines.
+author:
+  - linuxnet.fabric developers
+options:
+  name:
+    description:
+      - Lab name; prefixes its namespaces and the controller interface.
+      - 1 to 10 characters, a lowercase letter followed by lowercase letters or digits.
+    type: str
+    default: fabric
+  state:
+    description:
+      - V(present) builds the lab and starts machines that are not running; V(absent) removes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  directory:
+    description:
+      - Directory holding the lab's state, machine layers, SSH keys and control sockets.
+      - Must not be under a path machines mount over (C(/etc), C(/var/lib), C(/var/log), C(/root),
+        C(/usr/sbin), C(/run), C(/tmp)).
+    type: path
+    required: true
+  lan_cidr:
+    description: IPv4 network of the LAN segment (at least a /29). Must not overlap a network the host routes.
+    type: str
+    default: 10.88.0.0/24
+  lan_router_address:
+    description: The router's address on the LAN; default the first host address of O(lan_cidr).
+    type: str
+  lan_controller_address:
+    description: The controller's address on the LAN; default the last host address of O(lan_cidr).
+    type: str
+  outside_cidr:
+    description:
+      - IPv4 network of the outside segment. Must lie in a documentation range (RFC 5737:
+        192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24), as the controller gets a route to it.
+    type: str
+    default: 203.0.113.0/24
+  outside_router_address:
+    description: The router's address on the outside segment; default the first host address of O(outside_cidr).
+    type: str
+  machines:
+    description:
+      - The simulated machines. A machine whose address changes is restarted; a machine no longer
+        listed is stopped.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Host name of the machine, also the name of its port on the segment bridge.
+        type: str
+        required: true
+      address:
+        description: IPv4 address on its segment; default the next free address of the segment.
+        type: str
+      segment:
+        description: V(lan) for nodes; V(outside) for a host behind the router.
+        type: str
+        choices: [lan, outside]
+        default: lan
+  authorized_keys:
+    description:
+      - Public keys allowed to log in as root, in addition to the lab's own controller key.
+    type: list
+    elements: str
+    default: []
+  tini:
+    description: Path of the tini binary; default the first C(tini) on C(PATH).
+    type: path
+attributes:
+  check_mode:
+    support: full
+    description: Predicts C(changed) exactly and changes nothing.
+  diff_mode:
+    support: full
+    description: Shows which machines and lab namespaces exist before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux with network, mount, UTS and PID namespaces and overlayfs.
+requirements:
+  - pyroute2 >= 0.7.2
+  - tini, openssh-server, openssh-client and util-linux (unshare, nsenter) on the host.
+notes:
+  - Must run as root on the host that holds the lab (C(connection: local)).
+  - Install packages the machines need on the host before building them; their C(/usr) is the host's.
+seealso:
+  - module: linuxnet.fabric.netns
+'''
+
+EXAMPLES = r'''
+- name: Three nodes and an outside host
+  linuxnet.fabric.lab:
+    name: demo
+    directory: /var/tmp/linuxnet-fabric-lab/demo
+    machines:
+      - name: node1
+      - name: node2
+      - name: node3
+      - name: outside
+        segment: outside
+        address: 203.0.113.10
+  register: lab
+
+- name: Remove everything the lab made
+  linuxnet.fabric.lab:
+    name: demo
+    directory: /var/tmp/linuxnet-fabric-lab/demo
+    state: absent
+'''
+
+RETURN = r'''
+lab:
+  description: The lab as it is after the module ran.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Lab name.
+      type: str
+      sample: demo
+    directory:
+      description: The lab's state directory.
+      type: str
+      sample: /var/tmp/linuxnet-fabric-lab/demo
+    switch_netns:
+      description: Namespace holding the segment bridges C(lan0) and C(wan0).
+      type: str
+      sample: demo-lan
+    router_netns:
+      description: Namespace of the router.
+      type: str
+      sample: demo-router
+    controller_link:
+      description: The controller's interface on the LAN.
+      type: str
+      sample: demo-ctl
+    private_key:
+      description: Private key the controller logs in with (as root).
+      type: str
+      sample: /var/tmp/linuxnet-fabric-lab/demo/ssh/id_ed25519
+    control_path_dir:
+      description: Directory for SSH control sockets; V(state=absent) closes the sockets in it.
+      type: str
+      sample: /var/tmp/linuxnet-fabric-lab/demo/cp
+    machines:
+      description: Machines with their address, segment and the host PID of their init.
+      type: list
+      elements: dict
+      sample:
+        - name: node1
+          address: 10.88.0.2
+          segment: lan
+          pid: 12345
+          running: true
+actions:
+  description: The changes made (or, in check mode, that would be made), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create switch demo-lan", "start machine node1 (address=10.88.0.2)"]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
+from ansible_collections.linuxnet.fabric.plugins.module_utils._lab import Lab
+from ansible_collections.linuxnet.fabric.plugins.module_utils._lab_plan import plan_lab
+from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type='str', default='fabric'),
+            state=dict(_common.STATE_OPTION),
+            directory=dict(type='path', required=True),
+            lan_cidr=dict(type='str', default='10.88.0.0/24'),
+            lan_router_address=dict(type='str'),
+            lan_controller_address=dict(type='str'),
+            outside_cidr=dict(type='str', default='203.0.113.0/24'),
+            outside_router_address=dict(type='str'),
+            machines=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                address=dict(type='str'),
+                segment=dict(type='str', default='lan', choices=['lan', 'outside']),
+            )),
+            authorized_keys=dict(type='list', elements='str', default=[], no_log=False),
+            tini=dict(type='path'),
+        ),
+        supports_check_mode=True,
+    )
+    with _common.failing_on_errors(module):
+        spec = plan_lab(module.params)
+        require_pyroute2(module)
+        lab = Lab(spec, module.params['authorized_keys'], module.run_command, tini=module.params['tini'])
+        plan = lab.plan(module.params['state'], lab.observe())
+        if plan.changed and not module.check_mode:
+            lab.apply(plan)
+        module.exit_json(changed=plan.changed, diff=plan.diff(), actions=plan.descriptions(), lab=lab.result())
+
+
+if __name__ == '__main__':
+    main()
