@@ -24,7 +24,7 @@ requirements:
   - pyroute2 >= 0.7.2 on the managed node (Debian/Ubuntu package C(python3-pyroute2)).
 notes:
   - Must run as root (C(become) or a root connection); netlink changes need C(CAP_NET_ADMIN).
-  - All options are validated before the first change: invalid input fails with a message naming
+  - All options are validated before the first change. Invalid input fails with a message naming
     the option and leaves the system as it was.
 '''
 

@@ -51,7 +51,7 @@ def _network(option, value):
 
 def _host_address(option, value, network):
     try:
-        address = ipaddress.ip_address(str(value).split('/')[0])
+        address = ipaddress.ip_address(str(value).split('/', maxsplit=1)[0])
     except ValueError as error:
         raise OptionError(option, 'is not a valid IP address (%s)' % error)
     if address not in network or address in (network.network_address, network.broadcast_address):

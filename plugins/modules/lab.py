@@ -26,7 +26,7 @@ description:
   - This module is the engine of the role M(linuxnet.fabric.lab), which validates the description
     on the controller first and writes an inventory of the machines.
 author:
-  - linuxnet.fabric developers
+  - linuxnet.fabric developers (@linuxnet-fabric)
 options:
   name:
     description:
@@ -52,19 +52,19 @@ options:
     type: str
     default: 10.88.0.0/24
   lan_router_address:
-    description: The router's address on the LAN; default the first host address of O(lan_cidr).
+    description: The router's address on the LAN. Default is the first host address of O(lan_cidr).
     type: str
   lan_controller_address:
-    description: The controller's address on the LAN; default the last host address of O(lan_cidr).
+    description: The controller's address on the LAN. Default is the last host address of O(lan_cidr).
     type: str
   outside_cidr:
     description:
-      - IPv4 network of the outside segment. Must lie in a documentation range (RFC 5737:
-        192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24), as the controller gets a route to it.
+      - IPv4 network of the outside segment. Must lie in an RFC 5737 documentation range
+        (192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24), as the controller gets a route to it.
     type: str
     default: 203.0.113.0/24
   outside_router_address:
-    description: The router's address on the outside segment; default the first host address of O(outside_cidr).
+    description: The router's address on the outside segment. Default is the first host address of O(outside_cidr).
     type: str
   machines:
     description:
@@ -79,7 +79,7 @@ options:
         type: str
         required: true
       address:
-        description: IPv4 address on its segment; default the next free address of the segment.
+        description: IPv4 address on its segment. Default is the next free address of the segment.
         type: str
       segment:
         description: V(lan) for nodes; V(outside) for a host behind the router.
@@ -93,7 +93,7 @@ options:
     elements: str
     default: []
   tini:
-    description: Path of the tini binary; default the first C(tini) on C(PATH).
+    description: Path of the tini binary. Default is the first C(tini) on C(PATH).
     type: path
 attributes:
   check_mode:
@@ -110,7 +110,7 @@ requirements:
   - pyroute2 >= 0.7.2
   - tini, openssh-server, openssh-client and util-linux (unshare, nsenter) on the host.
 notes:
-  - Must run as root on the host that holds the lab (C(connection: local)).
+  - Must run as root on the host that holds the lab, with C(connection=local).
   - Install packages the machines need on the host before building them; their C(/usr) is the host's.
 seealso:
   - module: linuxnet.fabric.netns

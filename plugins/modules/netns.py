@@ -17,11 +17,11 @@ description:
   - A leftover file under C(/run/netns) that is not a namespace (for example after a crash) is
     replaced on O(state=present) and removed on O(state=absent).
 author:
-  - linuxnet.fabric developers
+  - linuxnet.fabric developers (@linuxnet-fabric)
 options:
   name:
     description:
-      - Name of the namespace: a file name under C(/run/netns).
+      - Name of the namespace, a file name under C(/run/netns).
       - Must not be empty, contain C(/), be C(.) or C(..), or be longer than 255 bytes.
     type: str
     required: true
