@@ -12,6 +12,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Only the temporary path is configured, so nothing already installed elsewhere can stand in.
+export ANSIBLE_COLLECTIONS_PATH="$work/collections"
 ansible-galaxy collection install -p "$work/collections" "$tarball"
 test -f "$work/collections/ansible_collections/linuxnet/fabric/MANIFEST.json"
 
@@ -36,8 +38,7 @@ cat >"$work/playbook.yml" <<PLAYBOOK
       ansible.builtin.assert:
         that: [created is changed, removed is changed, created.netns.exists]
 PLAYBOOK
-# Only the temporary path: the collection must come from the tarball's install.
-ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_CONFIG=/dev/null \
-    ansible-playbook -i localhost, "$work/playbook.yml"
-ANSIBLE_COLLECTIONS_PATH="$work/collections" ansible-doc linuxnet.fabric.netns >/dev/null
+# Run from the temporary directory, so the repository's ansible.cfg is not read either.
+(cd "$work" && ansible-playbook -i localhost, playbook.yml)
+(cd "$work" && ansible-doc linuxnet.fabric.netns >/dev/null)
 echo "galaxy-check: the built collection installs and its modules run"
