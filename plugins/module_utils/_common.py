@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _names
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _names, _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
 
 # Documented once, in the doc fragment linuxnet.fabric.common.
@@ -45,3 +45,14 @@ def failing_on_errors(module, **result):
         yield
     except FabricError as error:
         module.fail_json(msg=str(error), **result)
+
+
+def require_existing_netns(option, value):
+    """Fail naming the option when a namespace it refers to does not exist (None: the node's own)."""
+    if value is None:
+        return
+    state = _netns.state(value)
+    if state == 'absent':
+        raise OptionError(option, "refers to network namespace '%s', which does not exist" % value)
+    if state != 'present':
+        raise OptionError(option, "refers to '%s', which is not a network namespace" % _netns.path_of(value))

@@ -165,6 +165,22 @@ class Session(object):
                     return None
                 raise
 
+    def link_by_index(self, index):
+        """The link with this index in the namespace, or None."""
+        with reporting('looking up link #%s%s' % (index, self.where())):
+            try:
+                return link_from_message(self.ipr.get_links(index)[0])
+            except NetlinkError as error:
+                if error.code == errno.ENODEV:
+                    return None
+                raise
+
+    def address_tuples(self, link):
+        """[(address, prefixlen)] of a link dict (none for a missing link)."""
+        if link is None:
+            return []
+        return [(item['address'], item['prefixlen']) for item in self.addresses(link['index'])]
+
     def set_link(self, name, index, **attributes):
         """Change attributes (state='up', mtu=..., master=...) of an existing link."""
         description = ', '.join('%s=%s' % item for item in sorted(attributes.items()))
@@ -216,6 +232,10 @@ class Session(object):
             if table is not None:
                 filters['table'] = table
             return [route_from_message(message) for message in self.ipr.get_routes(**filters)]
+
+    # neighbours and FDB entries (vxlan)
+
+    # routes (see also route_from_message)
 
     def replace_route(self, doing, **attributes):
         with reporting(doing + self.where()):

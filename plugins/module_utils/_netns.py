@@ -20,6 +20,8 @@ import errno
 import fcntl
 import os
 
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
+
 NETNS_RUN_DIR = '/run/netns'
 
 CLONE_NEWNET = 0x40000000
@@ -33,7 +35,7 @@ NS_GET_NSTYPE = 0xB703
 _LIBC = []
 
 
-class NamespaceError(Exception):
+class NamespaceError(FabricError):
     """A namespace operation failed; the message names the namespace."""
 
 
