@@ -20,12 +20,17 @@ options:
       - The namespace must exist; the module never creates one implicitly, so a misspelt name
         fails instead of building objects in a new empty namespace.
     type: str
-requirements:
-  - pyroute2 >= 0.7.2 on the managed node (Debian/Ubuntu package C(python3-pyroute2)).
 notes:
   - Must run as root (C(become) or a root connection); netlink changes need C(CAP_NET_ADMIN).
   - All options are validated before the first change. Invalid input fails with a message naming
     the option and leaves the system as it was.
+'''
+
+    # Ansible rejects fragments without options or attributes, hence the empty options.
+    PYROUTE2 = r'''
+options: {}
+requirements:
+  - pyroute2 >= 0.7.2 on the managed node (Debian/Ubuntu package C(python3-pyroute2)).
 '''
 
     STATE = r'''

@@ -9,11 +9,16 @@ using one Session per namespace for the whole run.
 
 from __future__ import annotations
 
+import collections
+import ipaddress
 import os
+import socket
+import time
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns, _plan_route
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import Session, reporting
+from ansible_collections.linuxnet.fabric.plugins.module_utils._sysctl import Sysctls
 
 HANDLERS = {}
 
@@ -27,15 +32,31 @@ def handles(verb, kind):
 
 
 class Sessions(object):
-    """One netlink session per namespace, opened on first use and closed together."""
+    """One netlink session per namespace, opened on first use and closed together.
 
-    def __init__(self):
-        self._sessions = {}
+    At most `limit` stay open: a batch over hundreds of container namespaces would otherwise hold
+    a socket per namespace; the least recently used one is closed (actions of one namespace come
+    together in a plan, so it is rarely needed again).
+    """
+
+    def __init__(self, limit=64):
+        self._sessions = collections.OrderedDict()
+        self._limit = limit
 
     def __call__(self, netns=None):
-        if netns not in self._sessions:
+        if netns in self._sessions:
+            self._sessions.move_to_end(netns)
+        else:
             self._sessions[netns] = Session(netns)
+            if len(self._sessions) > self._limit:
+                self._sessions.popitem(last=False)[1].close()
         return self._sessions[netns]
+
+    def forget(self, netns):
+        """Close the session of a namespace that is about to be deleted."""
+        session = self._sessions.pop(netns, None)
+        if session is not None:
+            session.close()
 
     def close(self):
         for session in self._sessions.values():
@@ -58,10 +79,10 @@ def execute(sessions, actions):
 
 
 def index_of(session, name):
-    link = session.link(name)
-    if link is None:
+    index = session.index(name)
+    if index is None:
         raise FabricError("link '%s'%s does not exist" % (name, session.where()))
-    return link['index']
+    return index
 
 
 def split_address(text):
@@ -78,11 +99,13 @@ def set_link(sessions, action):
             continue
         if key == 'mac':
             attributes['address'] = value
+        elif key == 'alias':
+            attributes['ifalias'] = value
         elif key == 'master':
             attributes['master'] = index_of(session, value) if value else 0
         else:
             attributes[key] = value
-    session.set_link(action.name, index_of(session, action.name), **attributes)
+    session.set_link(action.name, None, **attributes)
 
 
 @handles('add', 'address')
@@ -107,6 +130,39 @@ def delete_link(sessions, action):
     link = session.link(action.name)
     if link is not None:
         session.delete_link(action.name, link['index'])
+
+
+@handles('create', 'netns')
+def create_netns(sessions, action):
+    with reporting('creating %s' % _netns.describe(action.name)):
+        _netns.create(action.name)
+
+
+@handles('delete', 'netns')
+def delete_netns(sessions, action):
+    sessions.forget(action.name)
+    with reporting('deleting %s' % _netns.describe(action.name)):
+        _netns.delete(action.name)
+
+
+@handles('await', 'removal')
+def await_removal(sessions, action, timeout=10.0):
+    """Wait until links that went with deleted namespaces are gone; delete those that stay.
+
+    A veth whose peer's namespace is deleted disappears once the kernel has cleaned the namespace
+    up, unless a process still holds the namespace: such links are deleted here instead.
+    """
+    session = sessions(action.details.get('netns'))
+    waiting = set(action.details['_links'])
+    deadline = time.time() + timeout
+    while waiting and time.time() < deadline:
+        waiting &= set(session.links())
+        if waiting:
+            time.sleep(0.02)
+    for name in sorted(waiting):
+        link = session.link(name)
+        if link is not None:
+            session.delete_link(name, link['index'])
 
 
 @handles('create', 'veth')
@@ -137,4 +193,169 @@ def create_veth(sessions, action):
 
 # --- bridges and bridge ports (linux_bridge, endpoints) -------------------------------------------
 
+def _bridge_attributes(details):
+    attributes = {}
+    if details.get('stp') is not None:
+        attributes['br_stp_state'] = 1 if details['stp'] else 0
+    if details.get('vlan_filtering') is not None:
+        attributes['br_vlan_filtering'] = 1 if details['vlan_filtering'] else 0
+    return attributes
+
+
+@handles('create', 'bridge')
+def create_bridge(sessions, action):
+    """A bridge with its options in the creating request, so an unsupported option creates nothing."""
+    details = action.details
+    attributes = dict(_bridge_attributes(details), ifname=action.name, kind='bridge')
+    if details.get('mtu') is not None:
+        attributes['mtu'] = details['mtu']
+    if details.get('mac'):
+        attributes['address'] = details['mac']
+    sessions(details.get('netns')).create_link("creating bridge '%s'" % action.name, **attributes)
+
+
+@handles('set', 'bridge')
+def set_bridge(sessions, action):
+    session = sessions(action.details.get('netns'))
+    session.set_bridge(action.name, index_of(session, action.name), **_bridge_attributes(action.details))
+
+
+@handles('set', 'port')
+def set_port(sessions, action):
+    session = sessions(action.details.get('netns'))
+    session.set_port_hairpin(action.name, index_of(session, action.name), action.details['hairpin'])
+
+
+# --- sysctls (proxy_arp, endpoints) ----------------------------------------------------------------
+
+@handles('set', 'sysctl')
+def set_sysctl(sessions, action):
+    """One sysctl of a namespace; the key tuple travels in `_key` (interface names may hold dots)."""
+    Sysctls(action.details.get('netns')).write({action.details['_key']: action.details['value']})
+
+
 # --- routes, neighbours and FDB entries (route, vxlan, endpoints) ---------------------------------
+
+def _route_request(session, action):
+    """pyroute2 arguments for a route action (its details are described in _plan_route)."""
+    details = action.details
+    network = ipaddress.ip_network(action.name)
+    request = {
+        'family': socket.AF_INET if network.version == 4 else socket.AF_INET6,
+        'dst_len': network.prefixlen,
+        'table': details.get('table') or _plan_route.MAIN_TABLE,
+    }
+    if network.prefixlen:
+        request['dst'] = str(network.network_address)
+    if details.get('gateway'):
+        request['gateway'] = details['gateway']
+    if details.get('device'):
+        request['oif'] = index_of(session, details['device'])
+    if details.get('onlink'):
+        request['flags'] = _plan_route.RTNH_F_ONLINK
+    if details.get('metric') is not None:
+        request['priority'] = details['metric']
+    if details.get('source'):
+        request['prefsrc'] = details['source']
+    return request
+
+
+def _route_text(action):
+    details = action.details
+    text = 'route %s' % action.name
+    if details.get('gateway'):
+        text += ' via %s' % details['gateway']
+    if details.get('device'):
+        text += " dev '%s'" % details['device']
+    return text
+
+
+@handles('replace', 'route')
+def replace_route(sessions, action):
+    """ip route replace: details netns, gateway, device, onlink, scope, metric, table, source (all optional)."""
+    session = sessions(action.details.get('netns'))
+    request = _route_request(session, action)
+    if request['family'] == socket.AF_INET:
+        # Without a scope pyroute2 sends global; like `ip route`, a route without gateway is link-scoped.
+        scope = action.details.get('scope')
+        request['scope'] = (_plan_route.scope_number('scope', scope) if scope is not None
+                            else _plan_route.default_scope(4, action.details.get('gateway')))
+    session.replace_route('replacing %s' % _route_text(action), **request)
+
+
+@handles('delete', 'route')
+def delete_route(sessions, action):
+    """ip route del: the details given (as for replace) narrow down which route goes."""
+    session = sessions(action.details.get('netns'))
+    device = action.details.get('device')
+    if device and session.link(device) is None:
+        return  # the route went with its device
+    request = _route_request(session, action)
+    if request['family'] == socket.AF_INET:
+        # pyroute2 sends scope global unless told otherwise, and the kernel then spares routes of
+        # any other scope; RT_SCOPE_NOWHERE (255) matches every scope.
+        scope = action.details.get('scope')
+        request['scope'] = _plan_route.scope_number('scope', scope) if scope is not None else 255
+    session.delete_route('deleting %s' % _route_text(action), **request)
+
+
+@handles('create', 'vxlan')
+def create_vxlan(sessions, action):
+    """A vxlan device with every setting in the creating request: details netns, vni, port, local,
+    underlay, learning, mtu, mac."""
+    details = action.details
+    session = sessions(details.get('netns'))
+    attributes = {
+        'ifname': action.name,
+        'kind': 'vxlan',
+        'vxlan_id': details['vni'],
+        'vxlan_port': details['port'],
+        'vxlan_learning': 1 if details.get('learning') else 0,
+    }
+    if details.get('local'):
+        attributes['vxlan_local'] = details['local']
+    if details.get('underlay'):
+        attributes['vxlan_link'] = index_of(session, details['underlay'])
+    if details.get('mtu') is not None:
+        attributes['mtu'] = details['mtu']
+    if details.get('mac'):
+        attributes['address'] = details['mac']
+    session.create_link("creating vxlan '%s' (vni %s, port %s)" % (action.name, details['vni'], details['port']), **attributes)
+
+
+@handles('set', 'vxlan')
+def set_vxlan(sessions, action):
+    """Settings the kernel can change on an existing vxlan device: learning."""
+    session = sessions(action.details.get('netns'))
+    session.set_link(action.name, index_of(session, action.name), kind='vxlan',
+                     vxlan_learning=1 if action.details['learning'] else 0)
+
+
+@handles('replace', 'neighbour')
+def replace_neighbour(sessions, action):
+    """A permanent neighbour entry: name = IP address; details netns, link, mac."""
+    session = sessions(action.details.get('netns'))
+    link = action.details['link']
+    session.replace_neighbour(link, index_of(session, link), action.name, action.details['mac'])
+
+
+@handles('delete', 'neighbour')
+def delete_neighbour(sessions, action):
+    session = sessions(action.details.get('netns'))
+    link = action.details['link']
+    session.delete_neighbour(link, index_of(session, link), action.name)
+
+
+@handles('replace', 'fdb')
+def replace_fdb(sessions, action):
+    """A permanent FDB entry of the device itself: name = MAC; details netns, link, dst."""
+    session = sessions(action.details.get('netns'))
+    link = action.details['link']
+    session.replace_fdb(link, index_of(session, link), action.name, action.details['dst'])
+
+
+@handles('delete', 'fdb')
+def delete_fdb(sessions, action):
+    session = sessions(action.details.get('netns'))
+    link = action.details['link']
+    session.delete_fdb(link, index_of(session, link), action.name, action.details['dst'])

@@ -42,6 +42,10 @@ else:
 IFF_UP = 0x1
 AF_INET = 2
 AF_INET6 = 10
+# Neighbour and FDB entry states and flags (linux/neighbour.h).
+NUD_NOARP = 0x40
+NUD_PERMANENT = 0x80
+NTF_SELF = 0x02
 
 _HINTS = {
     errno.EEXIST: 'it already exists',
@@ -88,11 +92,24 @@ def reporting(doing):
         raise FabricError('%s failed: %s' % (doing, error))
 
 
+def _attributes(nla):
+    """{attribute name: value} of a nested netlink attribute (empty when absent)."""
+    if nla is None:
+        return {}
+    return dict((name, value) for name, value in nla['attrs'])
+
+
 def link_from_message(message):
-    """A plain dict for an RTM_NEWLINK message."""
+    """A plain dict for an RTM_NEWLINK message.
+
+    `info_data` holds the kind's own attributes (IFLA_BR_*, IFLA_VXLAN_*, ...) and `port_data`
+    those of the link as a port of its master (IFLA_BRPORT_*), keyed by attribute name.
+    """
     info = message.get_attr('IFLA_LINKINFO')
     kind = info.get_attr('IFLA_INFO_KIND') if info is not None else None
     return {
+        'info_data': _attributes(info.get_attr('IFLA_INFO_DATA')) if info is not None else {},
+        'port_data': _attributes(info.get_attr('IFLA_INFO_SLAVE_DATA')) if info is not None else {},
         'name': message.get_attr('IFLA_IFNAME'),
         'index': message['index'],
         'kind': kind,
@@ -124,6 +141,9 @@ class Session(object):
 
     def __init__(self, netns=None):
         self.netns = netns
+        # name -> ifindex, from every dump and lookup: planned actions name links, and looking
+        # each one up again would double the requests of a batch.
+        self._indexes = {}
         where = _netns.describe(netns) if netns else 'the current network namespace'
         with reporting('opening a netlink socket in %s' % where):
             if netns:
@@ -150,20 +170,29 @@ class Session(object):
     def links(self):
         """All links of the namespace as dicts, keyed by name."""
         with reporting('listing links%s' % self.where()):
-            return dict((link['name'], link) for link in map(link_from_message, self.ipr.get_links()))
+            links = dict((link['name'], link) for link in map(link_from_message, self.ipr.get_links()))
+        self._indexes = dict((name, link['index']) for name, link in links.items())
+        return links
 
     def link(self, name):
         """The link called `name`, or None."""
         with reporting("looking up link '%s'%s" % (name, self.where())):
-            indexes = self.ipr.link_lookup(ifname=name)
-            if not indexes:
-                return None
             try:
-                return link_from_message(self.ipr.get_links(indexes[0])[0])
+                # One RTM_GETLINK by name: no dump, so lookups stay cheap with thousands of links.
+                link = link_from_message(self.ipr.link('get', ifname=name)[0])
             except NetlinkError as error:
-                if error.code == errno.ENODEV:  # removed between the lookup and the get
+                if error.code == errno.ENODEV:
+                    self._indexes.pop(name, None)
                     return None
                 raise
+        self._indexes[name] = link['index']
+        return link
+
+    def index(self, name):
+        """The ifindex of link `name` (remembered from earlier reads), or None if there is no such link."""
+        if name not in self._indexes:
+            self.link(name)
+        return self._indexes.get(name)
 
     def link_by_index(self, index):
         """The link with this index in the namespace, or None."""
@@ -182,17 +211,25 @@ class Session(object):
         return [(item['address'], item['prefixlen']) for item in self.addresses(link['index'])]
 
     def set_link(self, name, index, **attributes):
-        """Change attributes (state='up', mtu=..., master=...) of an existing link."""
+        """Change attributes (state='up', mtu=..., master=...) of an existing link.
+
+        With index None the kernel finds the link by name, which saves a lookup request.
+        """
         description = ', '.join('%s=%s' % item for item in sorted(attributes.items()))
         with reporting("setting %s on link '%s'%s" % (description, name, self.where())):
-            self.ipr.link('set', index=index, **attributes)
+            if index is None:
+                self.ipr.link('set', ifname=name, **attributes)
+            else:
+                self.ipr.link('set', index=index, **attributes)
 
     def create_link(self, doing, **attributes):
         """ip link add; `doing` names the object for error messages."""
+        self._indexes.pop(attributes.get('ifname'), None)
         with reporting(doing + self.where()):
             self.ipr.link('add', **attributes)
 
     def delete_link(self, name, index):
+        self._indexes.pop(name, None)
         with reporting("deleting link '%s'%s" % (name, self.where())):
             self.ipr.link('del', index=index)
 
@@ -233,7 +270,69 @@ class Session(object):
                 filters['table'] = table
             return [route_from_message(message) for message in self.ipr.get_routes(**filters)]
 
+    # bridges
+
+    def set_bridge(self, name, index, **attributes):
+        """Bridge options (br_stp_state=..., br_vlan_filtering=...) of an existing bridge."""
+        description = ', '.join('%s=%s' % item for item in sorted(attributes.items()))
+        with reporting("setting %s on bridge '%s'%s" % (description, name, self.where())):
+            self.ipr.link('set', index=index, kind='bridge', **attributes)
+
+    def set_port_hairpin(self, name, index, hairpin):
+        """Hairpin mode of a bridge port (the kernel's IFLA_BRPORT_MODE)."""
+        with reporting("setting hairpin=%s on bridge port '%s'%s" % (hairpin, name, self.where())):
+            self.ipr.brport('set', index=index, mode=1 if hairpin else 0)
+
     # neighbours and FDB entries (vxlan)
+
+    def neighbours(self, index):
+        """Neighbour (ARP/NDP) entries of one link as dicts {family, dst, mac, state, flags}."""
+        with reporting('listing neighbours of link #%s%s' % (index, self.where())):
+            return [
+                {
+                    'family': message['family'],
+                    'dst': message.get_attr('NDA_DST'),
+                    'mac': message.get_attr('NDA_LLADDR'),
+                    'state': message['state'],
+                    'flags': message['flags'],
+                }
+                for message in self.ipr.get_neighbours(ifindex=index)
+            ]
+
+    def replace_neighbour(self, name, index, dst, mac):
+        """A permanent neighbour entry dst -> mac on the link (ip neigh replace ... nud permanent)."""
+        with reporting("setting neighbour %s -> %s on link '%s'%s" % (dst, mac, name, self.where())):
+            self.ipr.neigh('replace', ifindex=index, dst=dst, lladdr=mac, state=NUD_PERMANENT)
+
+    def delete_neighbour(self, name, index, dst):
+        with reporting("deleting neighbour %s on link '%s'%s" % (dst, name, self.where())):
+            self.ipr.neigh('del', ifindex=index, dst=dst)
+
+    def fdb_entries(self, index):
+        """Forwarding database entries of one link as dicts {mac, dst, state, flags}."""
+        with reporting('listing FDB entries of link #%s%s' % (index, self.where())):
+            return [
+                {
+                    'mac': message.get_attr('NDA_LLADDR'),
+                    'dst': message.get_attr('NDA_DST'),
+                    'state': message['state'],
+                    'flags': message['flags'],
+                }
+                for message in self.ipr.fdb('dump', ifindex=index)
+            ]
+
+    def replace_fdb(self, name, index, mac, dst):
+        """A permanent FDB entry of the device itself: mac -> remote dst (bridge fdb replace ... self permanent).
+
+        pyroute2 fills in state and flags only for add/append/del; without NTF_SELF a replace
+        fails with EOPNOTSUPP, so both are given here.
+        """
+        with reporting("setting FDB entry %s -> %s on link '%s'%s" % (mac, dst, name, self.where())):
+            self.ipr.fdb('replace', ifindex=index, lladdr=mac, dst=dst, state=NUD_PERMANENT | NUD_NOARP, flags=NTF_SELF)
+
+    def delete_fdb(self, name, index, mac, dst):
+        with reporting("deleting FDB entry %s -> %s on link '%s'%s" % (mac, dst, name, self.where())):
+            self.ipr.fdb('del', ifindex=index, lladdr=mac, dst=dst)
 
     # routes (see also route_from_message)
 

@@ -22,10 +22,14 @@ class Action(object):
         self.details = details
 
     def describe(self):
-        """A one-line, human-readable form, used in results and messages."""
+        """A one-line, human-readable form, used in results and messages.
+
+        Details whose key starts with '_' are for the executor only and are not shown.
+        """
         text = '%s %s %s' % (self.verb, self.kind, self.name)
-        if self.details:
-            text += ' (%s)' % ', '.join('%s=%s' % (key, self.details[key]) for key in sorted(self.details))
+        shown = sorted(key for key in self.details if not key.startswith('_'))
+        if shown:
+            text += ' (%s)' % ', '.join('%s=%s' % (key, self.details[key]) for key in shown)
         return text
 
     def __eq__(self, other):

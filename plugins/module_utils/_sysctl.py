@@ -49,6 +49,11 @@ class Sysctls(object):
     def where(self):
         return ' in %s' % _netns.describe(self.netns) if self.netns else ''
 
+    def exists(self, key):
+        """Whether the sysctl (file or directory, e.g. net.ipv4.conf.<interface>) exists."""
+        with self._inside():
+            return os.path.exists(path_of(key))
+
     def read(self, keys):
         """{key: value string or None when the sysctl does not exist} for several keys at once."""
         values = {}

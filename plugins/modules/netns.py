@@ -26,6 +26,7 @@ options:
     type: str
     required: true
 extends_documentation_fragment:
+  - linuxnet.fabric.common.pyroute2
   - linuxnet.fabric.common.state
   - linuxnet.fabric.common.attributes
 notes:
@@ -36,8 +37,6 @@ seealso:
   - name: ip-netns(8)
     description: The iproute2 command this module mirrors.
     link: https://man7.org/linux/man-pages/man8/ip-netns.8.html
-requirements:
-  - pyroute2 >= 0.7.2 on the managed node (Debian/Ubuntu package C(python3-pyroute2)).
 '''
 
 EXAMPLES = r'''

@@ -68,6 +68,7 @@ options:
     default: false
 extends_documentation_fragment:
   - linuxnet.fabric.common
+  - linuxnet.fabric.common.pyroute2
   - linuxnet.fabric.common.attributes
 seealso:
   - module: linuxnet.fabric.netns
