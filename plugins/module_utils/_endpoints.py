@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reads what the endpoints module needs from the kernel, in as few requests as possible.
+
+One link dump of the node namespace finds every host end, the bridge and the endpoints this
+owner made (their alias); then each container namespace is visited once for its links,
+addresses and routes. Routed host ends' sysctls are read in one visit to the node namespace.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, Session
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import (
+    MAIN_TABLE,
+    ROUTED_HOST_SYSCTLS,
+    check_foreign,
+    parse_alias,
+)
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import sysctl_key
+from ansible_collections.linuxnet.fabric.plugins.module_utils._sysctl import Sysctls
+
+
+def _paired(host_link, inside):
+    """The host end and the container end are the two ends of one veth (across namespaces)."""
+    return (host_link is not None and inside is not None and host_link['kind'] == 'veth' and inside['kind'] == 'veth'
+            and host_link['peer_index'] == inside['index'] and inside['peer_index'] == host_link['index']
+            and host_link['peer_netnsid'] is not None)
+
+
+def _observe_inside(netns, interface):
+    with Session(netns) as session:
+        links = session.links()
+        inside = links.get(interface)
+        return {
+            'inside': inside,
+            'loopback_up': bool(links.get('lo') and links['lo']['up']),
+            'inside_addresses': session.address_tuples(inside),
+            'routes': session.routes(family=AF_INET, table=MAIN_TABLE) if inside else [],
+        }
+
+
+def read(desired, node_session):
+    """The `current` argument of _plan_endpoints.plan_endpoints (without `published`)."""
+    links = node_session.links()
+    check_foreign(desired, links)
+    owned = {}
+    for link in links.values():
+        marker = parse_alias(link['alias'])
+        if marker and marker['owner'] == desired['owner']:
+            owned[marker['name']] = dict(marker, host_interface=link['name'])
+    bridge = links.get(desired['bridge']) if desired['bridge'] else None
+
+    routed = [endpoint for endpoint in desired['endpoints'] if endpoint['mode'] == 'routed']
+    host_routes = node_session.routes(family=AF_INET, table=MAIN_TABLE) if routed else []
+    sysctl_keys = dict(((endpoint['host_interface'], option), sysctl_key(option, endpoint['host_interface']))
+                       for endpoint in routed if endpoint['host_interface'] in links for option in ROUTED_HOST_SYSCTLS)
+    sysctl_values = Sysctls(desired['netns']).read(sysctl_keys.values()) if sysctl_keys else {}
+
+    endpoints = {}
+    for endpoint in desired['endpoints']:
+        host_link = links.get(endpoint['host_interface'])
+        observed = {
+            'netns_state': _netns.state(endpoint['netns']),
+            'host_link': host_link,
+            'created_netns': owned.get(endpoint['name'], {}).get('created_netns', False),
+            'host_routes': host_routes,
+            'host_sysctls': dict(
+                (option, int(sysctl_values[sysctl_keys[(endpoint['host_interface'], option)]]))
+                for option in ROUTED_HOST_SYSCTLS
+                if sysctl_values.get(sysctl_keys.get((endpoint['host_interface'], option))) is not None),
+            'inside': None, 'loopback_up': False, 'inside_addresses': [], 'routes': [],
+        }
+        if observed['netns_state'] == 'present':
+            observed.update(_observe_inside(endpoint['netns'], endpoint['interface']))
+        observed['paired'] = _paired(host_link, observed['inside'])
+        endpoints[endpoint['name']] = observed
+    return {
+        'owned': owned,
+        'bridge': bridge,
+        'bridge_addresses': node_session.address_tuples(bridge) if bridge is not None else [],
+        'endpoints': endpoints,
+    }
+
+
+def resulting_endpoints(desired, current):
+    """What the module returns: each listed endpoint as the kernel has it."""
+    result = []
+    for endpoint in desired['endpoints']:
+        observed = current['endpoints'].get(endpoint['name'])
+        if observed is None:
+            continue
+        inside = observed['inside'] if observed['paired'] else None
+        result.append({
+            'name': endpoint['name'],
+            'netns': endpoint['netns'],
+            'interface': endpoint['interface'],
+            'host_interface': endpoint['host_interface'],
+            'mode': endpoint['mode'],
+            'exists': inside is not None,
+            'addresses': ['%s/%s' % address for address in observed['inside_addresses']] if inside else [],
+            'mac': inside['mac'] if inside else None,
+            'mtu': inside['mtu'] if inside else None,
+            'publish': [rule['text'] for rule in endpoint['publish']],
+        })
+    return result

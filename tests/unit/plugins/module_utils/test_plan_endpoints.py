@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import (
+    alias_for,
+    check_foreign,
+    desired_endpoints,
+    host_interface_name,
+    parse_alias,
+    parse_publish,
+    plan_endpoints,
+)
+
+BRIDGE = {'name': 'cbr0', 'index': 3, 'kind': 'bridge', 'up': True}
+
+
+def params(endpoints, **changes):
+    base = {'endpoints': endpoints, 'mode': 'bridge', 'bridge': 'cbr0', 'gateway': None, 'subnet': None, 'mtu': None,
+            'owner': 'o1', 'purge': False, 'state': 'present', 'host_interface_prefix': 'lf', 'netns': None}
+    base.update(changes)
+    return base
+
+
+def absent_endpoint():
+    return {'netns_state': 'absent', 'host_link': None, 'created_netns': False, 'host_routes': [], 'host_sysctls': {},
+            'inside': None, 'loopback_up': False, 'inside_addresses': [], 'routes': [], 'paired': False}
+
+
+def current(endpoints, owned=None, bridge='default'):
+    bridge = BRIDGE if bridge == 'default' else bridge
+    return {'owned': owned or {}, 'bridge': bridge, 'bridge_addresses': [('172.19.1.1', 24)],
+            'endpoints': endpoints, 'published': {}}
+
+
+def healthy(desired_endpoint, mode='bridge'):
+    """What the reader sees for an endpoint this module configured completely."""
+    host = desired_endpoint['host_interface']
+    address = desired_endpoint['address']
+    host_link = {'name': host, 'index': 10, 'kind': 'veth', 'up': True, 'mtu': 1500, 'master': 3 if mode == 'bridge' else None,
+                 'peer_index': 2, 'peer_netnsid': 0, 'alias': alias_for('o1', dict(desired_endpoint, created_netns=True))}
+    inside = {'name': 'eth0', 'index': 2, 'kind': 'veth', 'up': True, 'mtu': 1500, 'peer_index': 10, 'peer_netnsid': 0}
+    if mode == 'bridge':
+        routes = [{'table': 254, 'dst': None, 'prefixlen': 0, 'gateway': '172.19.1.1', 'oif': 2, 'scope': 0}]
+        host_routes = []
+    else:
+        routes = [{'table': 254, 'dst': '169.254.1.1', 'prefixlen': 32, 'gateway': None, 'oif': 2, 'scope': 253},
+                  {'table': 254, 'dst': None, 'prefixlen': 0, 'gateway': '169.254.1.1', 'oif': 2, 'scope': 0}]
+        host_routes = [{'table': 254, 'dst': address[0], 'prefixlen': 32, 'gateway': None, 'oif': 10, 'scope': 253}]
+    return {'netns_state': 'present', 'host_link': host_link, 'created_netns': True, 'host_routes': host_routes,
+            'host_sysctls': {'proxy_arp': 1, 'proxy_delay': 0, 'forwarding': 1, 'route_localnet': 1},
+            'inside': inside, 'loopback_up': True, 'inside_addresses': [address], 'routes': routes, 'paired': True}
+
+
+def test_host_interface_names_are_stable_and_short():
+    name = host_interface_name('lf', 'web1', 'eth0')
+    assert name == host_interface_name('lf', 'web1', 'eth0')
+    assert name != host_interface_name('lf', 'web2', 'eth0')
+    assert len(name) == 15 and name.startswith('lf')
+    assert len(host_interface_name('cali', 'x' * 200, 'eth0')) == 15
+
+
+def test_alias_round_trip():
+    endpoint = {'name': 'web1', 'netns': 'ns-web1', 'created_netns': True}
+    assert parse_alias(alias_for('o1', endpoint)) == {'owner': 'o1', 'name': 'web1', 'netns': 'ns-web1', 'created_netns': True}
+    assert parse_alias('some other alias') is None
+    assert parse_alias(None) is None
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('8080:80/tcp', ('tcp', (8080, 8080), (80, 80), None)),
+    ('8080:80', ('tcp', (8080, 8080), (80, 80), None)),
+    ('5353:53/udp', ('udp', (5353, 5353), (53, 53), None)),
+    ('8000-8009:9000-9009/tcp', ('tcp', (8000, 8009), (9000, 9009), None)),
+    ('203.0.113.5:8443:443', ('tcp', (8443, 8443), (443, 443), '203.0.113.5')),
+])
+def test_parse_publish(text, expected):
+    rule = parse_publish('publish', text)
+    assert (rule['protocol'], rule['host_ports'], rule['container_ports'], rule['host_address']) == expected
+
+
+@pytest.mark.parametrize('text', ['80', '8080:80/icmp', '0:80', '70000:80', '8009-8000:80', '8000-8009:80', '999.1.1.1:80:80'])
+def test_parse_publish_rejects(text):
+    with pytest.raises(OptionError):
+        parse_publish('publish', text)
+
+
+def test_new_bridge_endpoint_plan():
+    desired = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24', 'mtu': 1450}]))
+    host = desired['endpoints'][0]['host_interface']
+    plan = plan_endpoints(desired, current({'web1': absent_endpoint()}))
+    assert plan.descriptions() == [
+        'create netns web1',
+        'create veth %s (mtu=1450, netns=None, peer=eth0, peer_netns=web1)' % host,
+        'set link %s (alias=linuxnet.fabric endpoint owner=o1 name=web1 netns=web1 created_netns=1, master=cbr0, netns=None, state=up)' % host,
+        'set link lo (netns=web1, state=up)',
+        'add address 172.19.1.10/24 (link=eth0, netns=web1)',
+        'set link eth0 (netns=web1, state=up)',
+        'replace route 0.0.0.0/0 (device=eth0, gateway=172.19.1.1, netns=web1)',
+    ]
+    assert plan.diff()['after']['web1']['address'] == '172.19.1.10/24'
+
+
+def test_existing_namespace_is_kept_and_marked_as_not_created():
+    desired = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24'}]))
+    observed = dict(absent_endpoint(), netns_state='present')
+    plan = plan_endpoints(desired, current({'web1': observed}))
+    assert plan.actions[0].verb == 'create' and plan.actions[0].kind == 'veth'
+    assert 'created_netns=0' in plan.actions[1].details['alias']
+
+
+def test_configured_endpoints_are_unchanged_with_equal_diff_views():
+    desired = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24'},
+                                        {'name': 'api1', 'address': '10.20.0.5', 'mode': 'routed'}]))
+    web, api = desired['endpoints']
+    owned = dict((e['name'], {'owner': 'o1', 'name': e['name'], 'netns': e['netns'], 'created_netns': True,
+                              'host_interface': e['host_interface']}) for e in desired['endpoints'])
+    plan = plan_endpoints(desired, current({'web1': healthy(web), 'api1': healthy(api, 'routed')}, owned))
+    assert plan.descriptions() == []
+    assert plan.diff()['before'] == plan.diff()['after']
+
+
+def test_routed_endpoint_plan_has_link_route_default_route_host_route_and_sysctls():
+    desired = desired_endpoints(params([{'name': 'api1', 'address': '10.20.0.5'}], mode='routed', bridge=None))
+    host = desired['endpoints'][0]['host_interface']
+    descriptions = plan_endpoints(desired, current({'api1': absent_endpoint()}, bridge=None)).descriptions()
+    assert 'add address 10.20.0.5/32 (link=eth0, netns=api1)' in descriptions
+    assert 'replace route 169.254.1.1/32 (device=eth0, netns=api1, scope=link)' in descriptions
+    assert 'replace route 0.0.0.0/0 (device=eth0, gateway=169.254.1.1, netns=api1)' in descriptions
+    assert 'replace route 10.20.0.5/32 (device=%s, netns=None, scope=link)' % host in descriptions
+    assert 'set sysctl net.ipv4.conf.%s.proxy_arp (netns=None, value=1)' % host in descriptions
+    assert 'set sysctl net.ipv4.neigh.%s.proxy_delay (netns=None, value=0)' % host in descriptions
+
+
+def test_address_change_replaces_the_address():
+    desired = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.11/24'}]))
+    observed = healthy(dict(desired['endpoints'][0], address=('172.19.1.10', 24)))
+    owned = {'web1': {'owner': 'o1', 'name': 'web1', 'netns': 'web1', 'created_netns': True,
+                      'host_interface': desired['endpoints'][0]['host_interface']}}
+    plan = plan_endpoints(desired, current({'web1': observed}, owned))
+    assert plan.descriptions() == ['delete address 172.19.1.10/24 (link=eth0, netns=web1)', 'add address 172.19.1.11/24 (link=eth0, netns=web1)',
+                                   'replace route 0.0.0.0/0 (device=eth0, gateway=172.19.1.1, netns=web1)']
+
+
+def test_purge_and_absent_remove_only_owned_endpoints_namespaces_first():
+    owned = {
+        'old1': {'owner': 'o1', 'name': 'old1', 'netns': 'old1', 'created_netns': True, 'host_interface': 'lfold1'},
+        'old2': {'owner': 'o1', 'name': 'old2', 'netns': 'theirs', 'created_netns': False, 'host_interface': 'lfold2'},
+    }
+    plan = plan_endpoints(desired_endpoints(params([], purge=True)), current({}, owned))
+    assert plan.descriptions() == [
+        'delete link lfold2 (netns=None)',
+        'delete netns old1',
+        'await removal host interfaces (count=1, netns=None)',
+    ]
+    absent = desired_endpoints(params([{'name': 'old1'}, {'name': 'never-made'}], state='absent'))
+    assert plan_endpoints(absent, current({}, owned)).descriptions() == [
+        'delete netns old1', 'await removal host interfaces (count=1, netns=None)']
+
+
+def test_missing_bridge_and_gateway_name_the_option():
+    desired = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24'}]))
+    with pytest.raises(OptionError) as raised:
+        plan_endpoints(desired, current({'web1': absent_endpoint()}, bridge=None))
+    assert raised.value.option == 'bridge'
+    off_subnet = desired_endpoints(params([{'name': 'web1', 'address': '10.9.9.9/24'}]))
+    with pytest.raises(OptionError) as raised:
+        plan_endpoints(off_subnet, current({'web1': absent_endpoint()}))
+    assert raised.value.option == 'endpoints[0].address'
+
+
+def test_foreign_host_interfaces_are_refused():
+    desired = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24', 'host_interface': 'eth1'}]))
+    with pytest.raises(FabricError, match="'eth1' already exists and is not endpoint 'web1'"):
+        check_foreign(desired, {'eth1': {'name': 'eth1', 'alias': None}})
+    check_foreign(desired, {'eth1': {'name': 'eth1', 'alias': alias_for('o1', {'name': 'web1', 'netns': 'web1', 'created_netns': True})}})
+
+
+@pytest.mark.parametrize('endpoints, changes, option', [
+    ([{'name': 'a', 'address': '10.0.0.1/24'}, {'name': 'a', 'address': '10.0.0.2/24'}], {}, 'endpoints[1].name'),
+    ([{'name': 'a', 'address': '10.0.0.1/24'}, {'name': 'b', 'address': '10.0.0.1/24'}], {}, 'endpoints[1].address'),
+    ([{'name': 'a', 'address': '10.0.0.1/24', 'netns': 'x'}, {'name': 'b', 'address': '10.0.0.2/24', 'netns': 'x'}], {}, 'endpoints[1].netns'),
+    ([{'name': 'a', 'address': '10.0.0.300/24'}], {}, 'endpoints[0].address'),
+    ([{'name': 'a', 'address': '10.1.0.1/24'}], {'subnet': '10.0.0.0/24'}, 'endpoints[0].address'),
+    ([{'name': 'a', 'address': 'fd00::1/64'}], {}, 'endpoints[0].address'),
+    ([{'name': 'a'}], {}, 'endpoints[0].address'),
+    ([{'name': 'a', 'address': '10.0.0.1/24', 'mode': 'routed'}], {}, 'endpoints[0].address'),
+    ([{'name': 'a', 'address': '10.0.0.1/24', 'host_interface': 'h' * 16}], {}, 'endpoints[0].host_interface'),
+    ([{'name': 'a', 'address': '10.0.0.1/24', 'interface': 'bad name'}], {}, 'endpoints[0].interface'),
+    ([{'name': 'a', 'address': '10.0.0.1/24', 'mtu': 20}], {}, 'endpoints[0].mtu'),
+    ([{'name': 'a', 'address': '10.0.0.1/24', 'publish': ['80:80', '80:81']}], {}, 'endpoints[0].publish[1]'),
+    ([{'name': 'a', 'address': '10.0.0.1/24', 'publish': ['8000-8002:80-82']},
+      {'name': 'b', 'address': '10.0.0.2/24', 'publish': ['8001:80']}], {}, 'endpoints[1].publish[0]'),
+    ([{'name': 'a', 'address': '10.0.0.1/24'}], {'bridge': None}, 'bridge'),
+    ([{'name': 'a', 'address': '10.0.0.1/24'}], {'owner': 'not ok'}, 'owner'),
+    ([{'name': 'a', 'address': '10.0.0.1/24'}], {'subnet': '10.0.0.1/24'}, 'subnet'),
+    ([{'name': 'a', 'address': '10.0.0.1/24'}], {'host_interface_prefix': 'Toolongprefix'}, 'host_interface_prefix'),
+])
+def test_bad_input_names_the_option(endpoints, changes, option):
+    with pytest.raises(OptionError) as raised:
+        desired_endpoints(params(endpoints, **changes))
+    assert raised.value.option == option
