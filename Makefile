@@ -2,6 +2,7 @@
 #   make demo      install everything, build the 3-node lab, run playbooks/site.yml on it
 #   make test      every test: units, lint, sanity, integration, galaxy install, molecule
 #   make lab-down  remove the lab
+#   make bench-endpoints  endpoints module vs a hand-written ip script (N=10 100 500)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -31,7 +32,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help deps system-deps venv install demo lab lab-down test units lint sanity integration \
-	galaxy-check molecule tree clean
+	galaxy-check molecule tree clean bench-endpoints
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -119,6 +120,13 @@ galaxy-check: install
 
 molecule: deps install
 	molecule test --all
+
+## Benchmarks (print tables; not part of make test) ---------------------------------------------------
+
+BENCH_COUNTS ?= 10 100 500
+
+bench-endpoints: deps install
+	python3 bench/endpoints.py $(BENCH_COUNTS)
 
 clean:
 	rm -rf $(BUILD) tests/output

@@ -16,6 +16,7 @@ owner None). apply(plan) carries out a plan of _plan_nat.plan_rules() in one ato
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -73,10 +74,17 @@ class Commands(object):
         self.run_command = run_command
         self.netns = netns
 
-    def run(self, argv, data=None):
+    @contextlib.contextmanager
+    def inside(self):
+        """The body runs with the thread in the namespace (forked commands inherit it)."""
         if self.netns is None:
-            return self.run_command(argv, data=data, binary_data=True)
-        with _netns.entered(self.netns):
+            yield
+        else:
+            with _netns.entered(self.netns):
+                yield
+
+    def run(self, argv, data=None):
+        with self.inside():
             return self.run_command(argv, data=data, binary_data=True)
 
     def checked(self, argv, data=None):
@@ -186,9 +194,26 @@ class IptablesBackend(object):
         self.save_command = find_command(save)
         self.restore_command = find_command(restore)
         self.commands = Commands(run_command, netns)
+        # Debian's alternatives resolve iptables-save to xtables-legacy-multi or xtables-nft-multi.
+        self.legacy = 'legacy' in os.path.basename(os.path.realpath(self.save_command))
 
     def read(self):
+        if self.legacy and not self._legacy_nat_table_exists():
+            return []
         return parse_iptables_save(self.commands.checked([self.save_command, '-t', 'nat']))
+
+    def _legacy_nat_table_exists(self):
+        """Whether the namespace has a legacy nat table, found without creating one.
+
+        `iptables-legacy-save -t nat` instantiates the table in a namespace that has none, which
+        would make even a check-mode read leave a trace; the kernel lists existing tables here.
+        """
+        with self.commands.inside():
+            try:
+                with open('/proc/thread-self/net/ip_tables_names') as names:
+                    return 'nat' in names.read().split()
+            except FileNotFoundError:
+                return False
 
     def apply(self, plan):
         require_plan_for(plan, self.kind)
