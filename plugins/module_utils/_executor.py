@@ -234,6 +234,35 @@ def set_sysctl(sessions, action):
     Sysctls(action.details.get('netns')).write({action.details['_key']: action.details['value']})
 
 
+# --- routing policy rules (routing_rule) ------------------------------------------------------------
+
+def _rule_request(rule):
+    """pyroute2 arguments for a rule dict of _plan_rule."""
+    request = {'family': socket.AF_INET6 if rule['family'] == 6 else socket.AF_INET, 'priority': rule['priority'],
+               'table': rule['table'], 'action': 'FR_ACT_TO_TBL'}
+    if rule['from']:
+        request['src'], request['src_len'] = rule['from']
+    if rule['to']:
+        request['dst'], request['dst_len'] = rule['to']
+    if rule['iif']:
+        request['iifname'] = rule['iif']
+    if rule['oif']:
+        request['oifname'] = rule['oif']
+    if rule['fwmark'] is not None:
+        request['fwmark'] = rule['fwmark']
+    return request
+
+
+@handles('add', 'rule')
+def add_rule(sessions, action):
+    sessions(action.details.get('netns')).add_rule("adding rule '%s'" % action.name, **_rule_request(action.details['_rule']))
+
+
+@handles('delete', 'rule')
+def delete_rule(sessions, action):
+    sessions(action.details.get('netns')).delete_rule("deleting rule '%s'" % action.name, **_rule_request(action.details['_rule']))
+
+
 # --- routes, neighbours and FDB entries (route, vxlan, endpoints) ---------------------------------
 
 def _route_request(session, action):
@@ -257,6 +286,8 @@ def _route_request(session, action):
         request['priority'] = details['metric']
     if details.get('source'):
         request['prefsrc'] = details['source']
+    if details.get('protocol'):
+        request['proto'] = details['protocol']
     return request
 
 

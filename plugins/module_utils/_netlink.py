@@ -334,6 +334,21 @@ class Session(object):
         with reporting("deleting FDB entry %s -> %s on link '%s'%s" % (mac, dst, name, self.where())):
             self.ipr.fdb('del', ifindex=index, lladdr=mac, dst=dst)
 
+    # policy routing rules (routing_rule)
+
+    def rules(self, family=AF_INET):
+        """Routing policy rules as dicts (see rule_from_message)."""
+        with reporting('listing routing rules%s' % self.where()):
+            return [rule_from_message(message) for message in self.ipr.get_rules(family=family)]
+
+    def add_rule(self, doing, **attributes):
+        with reporting(doing + self.where()):
+            self.ipr.rule('add', **attributes)
+
+    def delete_rule(self, doing, **attributes):
+        with reporting(doing + self.where()):
+            self.ipr.rule('del', **attributes)
+
     # routes (see also route_from_message)
 
     def replace_route(self, doing, **attributes):
@@ -361,4 +376,22 @@ def route_from_message(message):
         'proto': message['proto'],
         'type': message['type'],
         'flags': message['flags'],
+    }
+
+
+def rule_from_message(message):
+    """A plain dict for an RTM_NEWRULE message; absent selectors are None."""
+    table = message.get_attr('FRA_TABLE')
+    return {
+        'family': message['family'],
+        'priority': message.get_attr('FRA_PRIORITY') or 0,
+        'table': table if table is not None else message['table'],
+        'action': message['action'],
+        'src': message.get_attr('FRA_SRC'),
+        'src_len': message['src_len'],
+        'dst': message.get_attr('FRA_DST'),
+        'dst_len': message['dst_len'],
+        'iif': message.get_attr('FRA_IIFNAME'),
+        'oif': message.get_attr('FRA_OIFNAME'),
+        'fwmark': message.get_attr('FRA_FWMARK'),
     }
