@@ -105,3 +105,25 @@ def resulting_endpoints(desired, current):
             'publish': [rule['text'] for rule in endpoint['publish']],
         })
     return result
+
+
+def owned_endpoints(owner, node_session):
+    """The endpoints `owner` made on this node, as the kernel has them (for endpoints_info)."""
+    links = node_session.links()
+    found = []
+    for link in sorted(links.values(), key=lambda item: item['name']):
+        marker = parse_alias(link['alias'])
+        if not marker or marker['owner'] != owner:
+            continue
+        entry = {'name': marker['name'], 'netns': marker['netns'], 'host_interface': link['name'],
+                 'mode': 'bridge' if link['master'] else 'routed', 'interface': None, 'addresses': [], 'address': None}
+        if _netns.state(marker['netns']) == 'present' and link['peer_netnsid'] is not None:
+            with Session(marker['netns']) as session:
+                inside = session.link_by_index(link['peer_index'])
+                if inside is not None and inside['peer_index'] == link['index']:
+                    entry['interface'] = inside['name']
+                    entry['addresses'] = ['%s/%s' % address for address in session.address_tuples(inside)
+                                          if ':' not in address[0]]
+        entry['address'] = entry['addresses'][0] if entry['addresses'] else None
+        found.append(entry)
+    return found

@@ -1,0 +1,183 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: probe
+short_description: Check TCP reachability across network namespaces, and see the source address after NAT
+version_added: 1.0.0
+description:
+  - With O(listen), opens TCP listeners (in any namespaces, from one process) that answer every
+    connection with the source address they saw, then close it; they stop after O(duration)
+    seconds. Run it with C(async) and C(poll: 0) so that it serves while other tasks probe.
+  - With O(connect), connects from inside namespaces to addresses and ports and returns, per
+    target, whether it answered and the source address the listener saw - which tells whether
+    the traffic was NATed on the way and to which address.
+  - This is how C(playbooks/verify.yml) builds its reachability matrix; it changes nothing on the host.
+author:
+  - linuxnet.fabric developers (@linuxnet-fabric)
+options:
+  listen:
+    description: Listeners to open. Mutually exclusive with O(connect).
+    type: list
+    elements: dict
+    suboptions:
+      netns:
+        description: Namespace to listen in (a name under C(/run/netns) or a path); unset is the host's own.
+        type: str
+      address:
+        description: Address to bind.
+        type: str
+        default: 0.0.0.0
+      port:
+        description: TCP port.
+        type: int
+        required: true
+  duration:
+    description: How long the listeners serve, in seconds (1 to 3600).
+    type: int
+    default: 60
+  ready_file:
+    description: File written once every listener is bound (and removed when they stop), for C(wait_for).
+    type: path
+  pid_file:
+    description: File holding the listening process's PID while it runs, so it can be stopped early.
+    type: path
+  connect:
+    description: Targets to connect to. Mutually exclusive with O(listen).
+    type: list
+    elements: dict
+    suboptions:
+      netns:
+        description: Namespace to connect from; unset is the host's own.
+        type: str
+      address:
+        description: Address to connect to.
+        type: str
+        required: true
+      port:
+        description: TCP port.
+        type: int
+        required: true
+      timeout:
+        description: Seconds to wait for the connection and the answer.
+        type: float
+        default: 3
+      label:
+        description: Free text returned with the result, to tell targets apart.
+        type: str
+attributes:
+  check_mode:
+    support: full
+    description: Probing changes nothing, so it runs in check mode too.
+  diff_mode:
+    support: none
+    description: There is nothing to diff.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux.
+notes:
+  - Must run as root to enter namespaces.
+seealso:
+  - module: linuxnet.fabric.endpoints
+'''
+
+EXAMPLES = r'''
+- name: Listen in two containers for two minutes
+  linuxnet.fabric.probe:
+    listen:
+      - {netns: web1, port: 7777}
+      - {netns: db1, port: 7777}
+    duration: 120
+    ready_file: /run/probe.ready
+    pid_file: /run/probe.pid
+  async: 150
+  poll: 0
+
+- name: Wait until they listen
+  ansible.builtin.wait_for:
+    path: /run/probe.ready
+
+- name: Probe db1 from web1 and the outside host from web1
+  linuxnet.fabric.probe:
+    connect:
+      - {netns: web1, address: 172.19.11.3, port: 7777, label: web1 -> db1}
+      - {netns: web1, address: 203.0.113.10, port: 7777, label: web1 -> outside}
+  register: probes
+'''
+
+RETURN = r'''
+results:
+  description: One entry per O(connect) target, in order.
+  returned: with O(connect)
+  type: list
+  elements: dict
+  sample:
+    - {netns: web1, address: 203.0.113.10, port: 7777, label: web1 -> outside, ok: true, seen_source: 10.88.0.11, error: null, seconds: 0.002}
+served:
+  description: Connections each listener answered, as C(netns address:port) -> count.
+  returned: with O(listen)
+  type: dict
+  sample: {"web1 0.0.0.0:7777": 4}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _common, _validate
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._probe import connect, listen
+
+
+def checked(option, entries, address_required):
+    for position, entry in enumerate(entries):
+        where = '%s[%d]' % (option, position)
+        _common.check_netns_option(entry.get('netns'), option=where + '.netns')
+        _common.require_existing_netns(where + '.netns', entry.get('netns'))
+        _validate.port(where + '.port', entry['port'])
+        if entry.get('address') or address_required:
+            entry['address'] = str(_validate.ip_address(where + '.address', entry.get('address'), version=4))
+    return entries
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            listen=dict(type='list', elements='dict', options=dict(
+                netns=dict(type='str'),
+                address=dict(type='str', default='0.0.0.0'),
+                port=dict(type='int', required=True),
+            )),
+            duration=dict(type='int', default=60),
+            ready_file=dict(type='path'),
+            pid_file=dict(type='path'),
+            connect=dict(type='list', elements='dict', options=dict(
+                netns=dict(type='str'),
+                address=dict(type='str', required=True),
+                port=dict(type='int', required=True),
+                timeout=dict(type='float', default=3),
+                label=dict(type='str'),
+            )),
+        ),
+        mutually_exclusive=[('listen', 'connect')],
+        required_one_of=[('listen', 'connect')],
+        supports_check_mode=True,
+    )
+    with _common.failing_on_errors(module):
+        if module.params['listen'] is not None:
+            listeners = checked('listen', module.params['listen'], address_required=True)
+            _validate.integer_in_range('duration', module.params['duration'], 1, 3600)
+            try:
+                served = listen(listeners, module.params['duration'], module.params['ready_file'], module.params['pid_file'])
+            except OSError as error:
+                raise OptionError('listen', 'could not listen: %s' % error)
+            module.exit_json(changed=False, served=dict(('%s %s:%s' % key, count) for key, count in served.items()))
+        targets = checked('connect', module.params['connect'], address_required=True)
+        module.exit_json(changed=False, results=[connect(target) for target in targets])
+
+
+if __name__ == '__main__':
+    main()
