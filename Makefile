@@ -1,7 +1,9 @@
 # linuxnet.fabric: the commands users and CI run. `make help` lists them.
-#   make demo      install everything, build the 3-node lab, run playbooks/site.yml on it
+#   make demo      install everything, build the 3-node lab, deploy the fabric (site.yml), verify it
 #   make test      every test: units, lint, sanity, integration, galaxy install, molecule
 #   make lab-down  remove the lab
+#   make verify    print the lab fabric's reachability matrix (playbooks/verify.yml)
+#   make teardown  remove the fabric from the lab nodes (playbooks/teardown.yml)
 #   make bench-endpoints  endpoints module vs a hand-written ip script (N=10 100 500)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -31,7 +33,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help deps system-deps venv install demo lab lab-down test units lint sanity integration \
+.PHONY: help deps system-deps venv install demo lab lab-down verify teardown test units lint sanity integration \
 	galaxy-check molecule tree clean bench-endpoints
 
 help:
@@ -71,8 +73,16 @@ lab: deps install
 
 demo: lab
 	ansible-playbook -i $(INVENTORY) playbooks/site.yml
+	ansible-playbook -i $(INVENTORY) playbooks/verify.yml
 	@echo
-	@echo "The lab is up: ansible -i $(INVENTORY) all -m ping; remove it with: make lab-down"
+	@echo "The lab is up with the fabric of $(INVENTORY): ansible -i $(INVENTORY) all -m ping"
+	@echo "Check it again with: make verify; remove the fabric: make teardown; the lab: make lab-down"
+
+verify: venv install
+	ansible-playbook -i $(INVENTORY) playbooks/verify.yml
+
+teardown: venv install
+	ansible-playbook -i $(INVENTORY) playbooks/teardown.yml
 
 lab-down: venv install
 	ansible-playbook -i $(INVENTORY) playbooks/lab.yml -e lab_state=absent
@@ -101,8 +111,10 @@ tree:
 # ansible-test downloads a pip bootstrap script from a host this machine may not reach; the
 # stand-in installs the same pip from the package index instead.
 $(ANSIBLE_TEST_GET_PIP): tests/utils/ansible_test_get_pip.py
-	mkdir -p $(dir $@)
+	mkdir -p $(dir $@)wheels
 	cp $< $@
+	@# The pinned pip as a local wheel, when the index can be reached: later runs need no network.
+	pip download --quiet --no-deps --dest $(dir $@)wheels pip==24.2 || echo "pip 24.2 not downloaded; ansible-test will ask the index"
 
 sanity: venv tree $(ANSIBLE_TEST_GET_PIP)
 	cd $(TREE) && HOME=$(ANSIBLE_TEST_HOME) ansible-test sanity --venv --python 3.11 --requirements --color no

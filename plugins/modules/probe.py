@@ -12,7 +12,7 @@ version_added: 1.0.0
 description:
   - With O(listen), opens TCP listeners (in any namespaces, from one process) that answer every
     connection with the source address they saw, then close it; they stop after O(duration)
-    seconds. Run it with C(async) and C(poll: 0) so that it serves while other tasks probe.
+    seconds. Run it with C(async) and C(poll=0) so that it serves while other tasks probe.
   - With O(connect), connects from inside namespaces to addresses and ports and returns, per
     target, whether it answered and the source address the listener saw - which tells whether
     the traffic was NATed on the way and to which address.

@@ -14,9 +14,9 @@ description:
     lookup TABLE) does; policy routing sends, for example, traffic from a container network to
     another next hop than the node's own traffic.
   - A rule is identified by its O(priority) and its selectors (O(from), O(to), O(iif), O(oif),
-    O(fwmark)). A rule with the same identity but another table is replaced (deleted and added:
-    the kernel has no in-place replace for rules). Other rules, the kernel's defaults included,
-    are never touched.
+    O(fwmark)). A rule with the same identity but another table is replaced, by deleting it and
+    adding the new one, as the kernel has no in-place replace for rules. Other rules, the
+    kernel's defaults included, are never touched.
 author:
   - linuxnet.fabric developers (@linuxnet-fabric)
 options:

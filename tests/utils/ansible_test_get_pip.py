@@ -8,7 +8,8 @@ Machines that can reach the package index but not ansible-test's download host f
 ansible-test caches the script at. ansible-test runs it with PIP_CONFIG_FILE=/dev/null, so the
 host's pip settings (its CA bundle among them) are not seen: it first installs the Python's
 bundled pip with ensurepip, then asks that pip to install what ansible-test wanted (the pinned
-pip), trusting the system CA bundle.
+pip), trusting the system CA bundle, and also looking in the `wheels` directory next to this
+file, which `make sanity` fills when it can: with the wheel there, no network is needed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def main():
     bundle = next((path for path in CA_BUNDLES if os.path.exists(path)), None)
     if bundle:
         command += ['--cert', bundle]
+    wheels = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'wheels')
+    if os.path.isdir(wheels):
+        command += ['--find-links', wheels]
     subprocess.check_call(command + requested)
 
 
