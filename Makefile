@@ -5,6 +5,7 @@
 #   make verify    print the lab fabric's reachability matrix (playbooks/verify.yml)
 #   make teardown  remove the fabric from the lab nodes (playbooks/teardown.yml)
 #   make bench-endpoints  endpoints module vs a hand-written ip script (N=10 100 500)
+#   make bench-fabric     site.yml on 3 lab nodes vs a hand-written script; iperf3 per fabric
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -34,7 +35,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help deps system-deps venv install demo lab lab-down verify teardown test units lint sanity integration \
-	galaxy-check molecule tree clean bench-endpoints
+	galaxy-check molecule tree clean bench-endpoints bench-fabric
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -139,6 +140,11 @@ BENCH_COUNTS ?= 10 100 500
 
 bench-endpoints: deps install
 	python3 bench/endpoints.py $(BENCH_COUNTS)
+
+FABRIC_BENCH_COUNTS ?= 1 10 100 500
+
+bench-fabric: deps install
+	python3 bench/fabric.py $(FABRIC_BENCH_COUNTS)
 
 clean:
 	rm -rf $(BUILD) tests/output

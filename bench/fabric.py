@@ -1,0 +1,269 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark: the fabric roles on 3 lab nodes against the same result built by hand, in one run.
+
+Control plane, for 1, 10, 100 and 500 endpoints per node (bridge_nat):
+  (a) the classic hand-written script of raw `ip`/`iptables` commands (bridge, MASQUERADE,
+      routes to the peers, 8 `ip` commands per endpoint) run on the three nodes over SSH in
+      parallel;
+  (b) playbooks/site.yml on a clean lab (cold);
+  (c) playbooks/site.yml again, which must report changed=0.
+Data plane, for each fabric: iperf3 (1 stream, 10 s) from a container on node1 to one on node2,
+against node1 -> node2 directly and against the same container path built by hand; plus a ping
+with DF set at the path MTU.
+
+It builds its own lab ("bench", LAN 10.86.0.0/24, outside 198.51.100.0/24: do not run it while a
+molecule scenario runs) and removes it at the end, also on failure. Needs root.
+
+    make bench-fabric                 # N = 1 10 100 500
+    python3 bench/fabric.py 1 10      # some N only
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAB = {'name': 'bench', 'directory': '/var/tmp/linuxnet-fabric-lab/bench', 'lan': '10.86.0.0/24', 'outside': '198.51.100.0/24'}
+NODES = {'bnode1': 11, 'bnode2': 12, 'bnode3': 13}
+GATEWAY = ('bgw', 20)
+CLUSTER = ipaddress.ip_network('172.19.0.0/16')
+# /22 node subnets: 500 endpoints fit in one.
+PREFIX = 22
+SSH_OPTIONS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes']
+
+
+def underlay(host_number):
+    return str(ipaddress.ip_network(LAB['lan'])[host_number])
+
+
+def node_subnet(host_number):
+    """What the fabric_plan filter derives: the n-th /22 of the cluster, n the node's host number."""
+    return ipaddress.ip_network('%s/%d' % (CLUSTER[host_number * 2 ** (32 - PREFIX)], PREFIX))
+
+
+def run(argv, **kwargs):
+    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, **kwargs)
+
+
+def ansible_playbook(inventory, playbook, extra=()):
+    started = time.perf_counter()
+    result = subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', playbook)] + list(extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, cwd=ROOT)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError('%s failed:\n%s' % (playbook, result.stdout[-4000:]))
+    changed = sum(int(count) for count in re.findall(r'changed=(\d+)', result.stdout.split('PLAY RECAP')[-1]))
+    return seconds, changed
+
+
+def ssh(host_number, command, script=None):
+    key = os.path.join(LAB['directory'], 'ssh', 'id_ed25519')
+    return subprocess.run(['ssh', '-i', key] + SSH_OPTIONS + ['root@' + underlay(host_number), command],
+                          input=script, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+
+
+def parallel_scripts(scripts):
+    """Run one script per node over SSH, all at once; seconds until the last one is done."""
+    key = os.path.join(LAB['directory'], 'ssh', 'id_ed25519')
+    started = time.perf_counter()
+    processes = [(number, subprocess.Popen(['ssh', '-i', key] + SSH_OPTIONS + ['root@' + underlay(number), 'bash -s'],
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                           universal_newlines=True)) for number in scripts]
+    for number, process in processes:
+        process.stdin.write(scripts[number])
+        process.stdin.close()
+    for number, process in processes:
+        output = process.stdout.read()
+        if process.wait() != 0:
+            raise RuntimeError('the hand script failed on node %d:\n%s' % (number, output[-2000:]))
+    return time.perf_counter() - started
+
+
+def endpoint_address(host_number, index):
+    subnet = node_subnet(host_number)
+    return str(subnet[2 + index])
+
+
+def hand_bridge_nat(host_number, count):
+    """The classic script for what bridge_nat builds on one node."""
+    subnet = node_subnet(host_number)
+    gateway = subnet[1]
+    lines = ['set -e',
+             'ip link add fabric0 type bridge',
+             'ip addr add %s/%d dev fabric0' % (gateway, PREFIX),
+             'ip link set fabric0 up',
+             'sysctl -qw net.ipv4.ip_forward=1',
+             'iptables -t nat -A POSTROUTING -s %s ! -d %s -j MASQUERADE' % (subnet, CLUSTER)]
+    for other in NODES.values():
+        if other != host_number:
+            lines.append('ip route add %s via %s' % (node_subnet(other), underlay(other)))
+    for index in range(count):
+        netns, host = 'hand%d' % index, 'hv%d' % index
+        lines += [
+            'ip netns add %s' % netns,
+            'ip link add %s type veth peer name eth0 netns %s' % (host, netns),
+            'ip link set %s master fabric0' % host,
+            'ip link set %s up' % host,
+            'ip -n %s link set lo up' % netns,
+            'ip -n %s addr add %s/%d dev eth0' % (netns, endpoint_address(host_number, index), PREFIX),
+            'ip -n %s link set eth0 up' % netns,
+            'ip -n %s route add default via %s' % (netns, gateway),
+        ]
+    return '\n'.join(lines) + '\n'
+
+
+def hand_routed(host_number):
+    """One routed /32 endpoint by hand (for the data-plane comparison)."""
+    address = endpoint_address(host_number, 0)
+    lines = ['set -e', 'sysctl -qw net.ipv4.ip_forward=1',
+             'ip netns add hand0',
+             'ip link add hv0 type veth peer name eth0 netns hand0',
+             'ip link set hv0 up',
+             'sysctl -qw net.ipv4.conf.hv0.proxy_arp=1 net.ipv4.neigh.hv0.proxy_delay=0 net.ipv4.conf.hv0.forwarding=1',
+             'ip route add %s/32 dev hv0 scope link' % address,
+             'ip -n hand0 link set lo up',
+             'ip -n hand0 addr add %s/32 dev eth0' % address,
+             'ip -n hand0 link set eth0 up',
+             'ip -n hand0 route add 169.254.1.1 dev eth0 scope link',
+             'ip -n hand0 route add default via 169.254.1.1 dev eth0']
+    for other in NODES.values():
+        if other != host_number:
+            lines.append('ip route add %s via %s' % (node_subnet(other), underlay(other)))
+    return '\n'.join(lines) + '\n'
+
+
+HAND_CLEANUP = """
+for netns in $(ip netns list | awk '/^hand[0-9]/ {print $1}'); do ip netns del "$netns"; done
+while ip -o link | grep -q ' hv[0-9]*@'; do sleep 0.05; done
+ip link del fabric0 2>/dev/null || true
+iptables -t nat -F POSTROUTING
+ip route flush root 172.19.0.0/16 2>/dev/null || true
+sysctl -qw net.ipv4.ip_forward=0
+"""
+
+
+def write_inventory(directory, mode, count, workdir):
+    """The bench lab's inventory: nodes with `count` endpoints each (no addresses: the plan's)."""
+    hosts = dict((name, {'ansible_host': underlay(number),
+                         'fabric_endpoints': [{'name': 'c%d' % index} for index in range(count)]})
+                 for name, number in NODES.items())
+    inventory = {'all': {
+        'vars': {
+            'ansible_user': 'root', 'ansible_python_interpreter': '/usr/bin/python3',
+            'ansible_ssh_private_key_file': os.path.join(directory, 'ssh', 'id_ed25519'),
+            'ansible_ssh_common_args': ' '.join(SSH_OPTIONS[:6]), 'ansible_control_path_dir': os.path.join(directory, 'cp'),
+            'ansible_pipelining': True,
+            'lab_name': LAB['name'], 'lab_directory': directory, 'lab_lan_cidr': LAB['lan'], 'lab_outside_cidr': LAB['outside'],
+            'fabric_mode': mode, 'fabric_cluster_cidr': str(CLUSTER), 'fabric_node_subnet_prefix': PREFIX,
+            'fabric_demo_netns': '',
+        },
+        'children': {'lab': {'children': {
+            'fabric_nodes': {'hosts': hosts},
+            'fabric_gateway': {'hosts': {GATEWAY[0]: {'ansible_host': underlay(GATEWAY[1])}} if mode == 'routed' else {}},
+            'fabric_spare': {'hosts': {} if mode == 'routed' else {GATEWAY[0]: {'ansible_host': underlay(GATEWAY[1])}}},
+            'fabric_outside': {'hosts': {'boutside': {'ansible_host': '198.51.100.10', 'lab_segment': 'outside'}}},
+        }}},
+    }}
+    path = os.path.join(workdir, 'inventory-%s-%d.json' % (mode, count))
+    with open(path, 'w') as handle:
+        json.dump(inventory, handle)
+    return path
+
+
+def control_plane(counts, workdir):
+    rows = []
+    for count in counts:
+        inventory = write_inventory(LAB['directory'], 'bridge_nat', count, workdir)
+        hand = parallel_scripts(dict((number, hand_bridge_nat(number, count)) for number in NODES.values()))
+        check = ssh(11, 'ip netns exec hand%d ping -c 1 -W 2 %s' % (count - 1, endpoint_address(12, count - 1)))
+        if check.returncode != 0:
+            raise RuntimeError('the hand-built fabric does not carry traffic:\n' + check.stdout)
+        for number in NODES.values():
+            ssh(number, 'bash -s', HAND_CLEANUP)
+        cold, cold_changed = ansible_playbook(inventory, 'site.yml')
+        again, again_changed = ansible_playbook(inventory, 'site.yml')
+        ansible_playbook(inventory, 'teardown.yml')
+        rows.append((count, hand, cold, cold_changed, again, again_changed))
+        print('N=%d: hand %.2f s, site.yml cold %.2f s (changed=%d), again %.2f s (changed=%d)' % (
+            count, hand, cold, cold_changed, again, again_changed), flush=True)
+    return rows
+
+
+def iperf(client_number, client_netns, server_number, server_netns, server_address):
+    """Gbit/s of one 10 s TCP stream; the server serves one test and stops."""
+    prefix = lambda netns: 'ip netns exec %s ' % netns if netns else ''
+    ssh(server_number, 'timeout 30 %siperf3 -s -1 >/dev/null 2>&1 &' % prefix(server_netns))
+    time.sleep(1.0)
+    result = ssh(client_number, '%siperf3 -J -t 10 -c %s' % (prefix(client_netns), server_address))
+    if result.returncode != 0:
+        raise RuntimeError('iperf3 failed:\n' + result.stdout[-2000:])
+    return json.loads(result.stdout)['end']['sum_received']['bits_per_second'] / 1e9
+
+
+def df_ping(client_number, client_netns, address, mtu=1500):
+    """Whether a ping with DF set and a packet of exactly `mtu` bytes passes."""
+    return ssh(client_number, 'ip netns exec %s ping -c 1 -W 2 -M do -s %d %s' % (client_netns, mtu - 28, address)).returncode == 0
+
+
+def data_plane(workdir):
+    rows = []
+    node_to_node = iperf(11, None, 12, None, underlay(12))
+    for mode in ('bridge_nat', 'routed'):
+        inventory = write_inventory(LAB['directory'], mode, 1, workdir)
+        ansible_playbook(inventory, 'site.yml')
+        target = endpoint_address(12, 0)
+        fabric = iperf(11, 'c0', 12, 'c0', target)
+        fabric_df = df_ping(11, 'c0', target)
+        ansible_playbook(inventory, 'teardown.yml')
+        scripts = dict((number, hand_bridge_nat(number, 1) if mode == 'bridge_nat' else hand_routed(number)) for number in NODES.values())
+        parallel_scripts(scripts)
+        hand = iperf(11, 'hand0', 12, 'hand0', target)
+        for number in NODES.values():
+            ssh(number, 'bash -s', HAND_CLEANUP)
+        rows.append((mode, node_to_node, hand, fabric, fabric_df))
+        print('%s: node-to-node %.1f, by hand %.1f, fabric %.1f Gbit/s, DF ping at 1500: %s' % (
+            mode, node_to_node, hand, fabric, 'passes' if fabric_df else 'FAILS'), flush=True)
+    return rows
+
+
+def lab(state, workdir):
+    inventory = write_inventory(LAB['directory'], 'routed', 0, workdir)
+    ansible_playbook(inventory, 'lab.yml', ['-e', 'lab_state=%s' % state])
+
+
+def main(counts):
+    if os.geteuid() != 0:
+        sys.exit('run as root: the benchmark builds a lab of namespaces')
+    with tempfile.TemporaryDirectory() as workdir:
+        lab('present', workdir)
+        try:
+            control = control_plane(counts, workdir)
+            data = data_plane(workdir)
+        finally:
+            lab('absent', workdir)
+    print()
+    print('Control plane, bridge_nat on 3 nodes (whole processes; (a) runs on the 3 nodes in parallel over SSH):')
+    print('| endpoints per node | (a) hand ip/iptables s | (b) site.yml cold s | b/a | (c) site.yml again s | c/a | (c) changed |')
+    print('|---|---|---|---|---|---|---|')
+    for count, hand, cold, _cold_changed, again, again_changed in control:
+        print('| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %d |' % (count, hand, cold, cold / hand, again, again / hand, again_changed))
+    print()
+    print('Data plane, iperf3 1 stream 10 s, container on node1 -> container on node2:')
+    print('| fabric | node -> node Gbit/s | by hand Gbit/s | fabric Gbit/s | fabric / by hand | DF ping 1500 |')
+    print('|---|---|---|---|---|---|')
+    for mode, node_to_node, hand, fabric, fabric_df in data:
+        print('| %s | %.1f | %.1f | %.1f | %.0f%% | %s |' % (mode, node_to_node, hand, fabric, 100 * fabric / hand,
+                                                           'passes' if fabric_df else 'FAILS'))
+
+
+if __name__ == '__main__':
+    main([int(argument) for argument in sys.argv[1:]] or [1, 10, 100, 500])
