@@ -83,18 +83,21 @@ def _cluster_settings(names, hostvars):
 
 
 def _underlay(name, variables):
-    """(address, network, interface) of a node's underlay: variables first, then Ansible facts."""
+    """(address, network, interface) of a node's underlay: variables first, then the facts of
+    linuxnet.fabric.fabric_facts, then Ansible's default_ipv4."""
     facts = variables.get('ansible_facts') or {}
-    default = facts.get('default_ipv4') or variables.get('ansible_default_ipv4') or {}
+    default = (facts.get('linuxnet_fabric') or {}).get('underlay') or facts.get('default_ipv4') or {}
     address = variables.get('fabric_underlay_address') or default.get('address')
     interface = variables.get('fabric_underlay_interface') or default.get('interface')
     if not address:
-        raise PlanError('%s has no underlay address: set fabric_underlay_address or gather facts (default_ipv4)' % name)
+        raise PlanError('%s has no underlay address: set fabric_underlay_address, or read the facts '
+                        '(linuxnet.fabric.fabric_facts) of a node with a default route' % name)
     address = _address(address, 'fabric_underlay_address of %s' % name)
     prefix = variables.get('fabric_underlay_prefix') or default.get('prefix')
     network = netaddr.IPNetwork('%s/%s' % (address, prefix or 32)).cidr
     if not interface:
-        raise PlanError('%s has no underlay interface: set fabric_underlay_interface or gather facts (default_ipv4)' % name)
+        raise PlanError('%s has no underlay interface: set fabric_underlay_interface, or read the facts '
+                        '(linuxnet.fabric.fabric_facts) of a node with a default route' % name)
     return address, network, interface
 
 
@@ -113,34 +116,40 @@ def _derived_subnet(name, address, network, cluster, prefix):
 
 
 def _endpoints(name, variables, subnet, pool, mode, existing):
-    """Endpoints of a node with addresses: given ones, then the ones they have now, then the next free."""
+    """Endpoints of a node with addresses: given ones, then the ones they have now, then the next free.
+
+    `pool` is a range of integer addresses; integers and sets keep this linear in the number of
+    endpoints, which matters with hundreds per node.
+    """
     endpoints = variables.get('fabric_endpoints') or []
     if not isinstance(endpoints, list):
         raise PlanError('fabric_endpoints of %s must be a list of {name, address, publish}' % name)
     prefixlen = 32 if mode == 'routed' else subnet.prefixlen
     taken = {}
+    names = set()
     planned = []
     for position, endpoint in enumerate(endpoints):
         where = 'fabric_endpoints[%d] of %s' % (position, name)
         if not isinstance(endpoint, dict) or not endpoint.get('name'):
             raise PlanError('%s must be a dict with at least a name' % where)
-        if any(item['name'] == endpoint['name'] for item in planned):
+        if endpoint['name'] in names:
             raise PlanError("%s: name '%s' is used twice on %s" % (where, endpoint['name'], name))
+        names.add(endpoint['name'])
         address = None
         if endpoint.get('address'):
-            address = _address(endpoint['address'], where + '.address')
+            address = int(_address(endpoint['address'], where + '.address'))
             if address not in pool:
                 raise PlanError('%s.address: %s is not a free address of the node subnet %s (%s..%s)' % (
-                    where, address, subnet, pool[0], pool[-1]))
+                    where, netaddr.IPAddress(address), subnet, netaddr.IPAddress(pool[0]), netaddr.IPAddress(pool[-1])))
             if address in taken:
-                raise PlanError('%s.address: %s is also the address of endpoint %s' % (where, address, taken[address]))
+                raise PlanError('%s.address: %s is also the address of endpoint %s' % (where, netaddr.IPAddress(address), taken[address]))
             taken[address] = endpoint['name']
         planned.append({'name': str(endpoint['name']), 'address': address, 'publish': list(endpoint.get('publish') or [])})
     # Keep what endpoints have now, so inserting or removing one never renumbers the others.
     for endpoint in planned:
         current = existing.get(endpoint['name'])
         if endpoint['address'] is None and current:
-            address = netaddr.IPAddress(str(current).split('/', maxsplit=1)[0])
+            address = int(netaddr.IPAddress(str(current).split('/', maxsplit=1)[0]))
             if address in pool and address not in taken:
                 endpoint['address'] = address
                 taken[address] = endpoint['name']
@@ -153,7 +162,7 @@ def _endpoints(name, variables, subnet, pool, mode, existing):
                     name, len(planned), subnet))
             taken[endpoint['address']] = endpoint['name']
     for endpoint in planned:
-        endpoint['address'] = '%s/%d' % (endpoint['address'], prefixlen)
+        endpoint['address'] = '%s/%d' % (netaddr.IPAddress(endpoint['address']), prefixlen)
     return planned
 
 
@@ -162,8 +171,8 @@ def fabric_plan(names, hostvars, gateways=None):
 
     Reads per host: fabric_mode, fabric_cluster_cidr, fabric_node_subnet_prefix (cluster-wide),
     fabric_node_subnet, fabric_endpoints, fabric_underlay_address / _interface / _prefix (default:
-    facts), bridge_nat_docker, and __fabric_endpoints_now (the endpoints a node has, from
-    linuxnet.fabric.endpoints_info) to keep their addresses.
+    facts), bridge_nat_docker, and the facts of linuxnet.fabric.fabric_facts (the node's underlay
+    and the endpoints it has, whose addresses are kept).
     """
     if NETADDR_IMPORT_ERROR:
         raise AnsibleFilterError('the fabric_plan filter needs the Python library netaddr on the controller: %s' % NETADDR_IMPORT_ERROR)
@@ -238,8 +247,9 @@ def fabric_plan(names, hostvars, gateways=None):
                 fabric_part, docker_part = subnet.subnet(subnet.prefixlen + 1)
                 plan['docker_bip'] = '%s/%d' % (netaddr.IPAddress(docker_part.first + NODE_ADDRESS_OFFSET), docker_part.prefixlen)
             node_address = netaddr.IPAddress(fabric_part.first + NODE_ADDRESS_OFFSET)
-            pool = [netaddr.IPAddress(value) for value in range(fabric_part.first + NODE_ADDRESS_OFFSET + 1, fabric_part.last)]
-            existing = dict((item['name'], item['address']) for item in variables.get('__fabric_endpoints_now') or [] if item.get('address'))
+            pool = range(fabric_part.first + NODE_ADDRESS_OFFSET + 1, fabric_part.last)
+            now = ((variables.get('ansible_facts') or {}).get('linuxnet_fabric') or {}).get('endpoints') or []
+            existing = dict((item['name'], item['address']) for item in now if item.get('address'))
             plan.update({
                 'subnet': str(subnet),
                 'node_address': str(node_address),

@@ -11,13 +11,18 @@ addresses and routes. Routed host ends' sysctls are read in one visit to the nod
 from __future__ import annotations
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils._netfilter import make_backend
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, Session
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import (
     MAIN_TABLE,
     ROUTED_HOST_SYSCTLS,
     check_foreign,
+    desired_nat_rules,
+    nat_owner,
     parse_alias,
+    published_now,
 )
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_nat import plan_rules
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import sysctl_key
 from ansible_collections.linuxnet.fabric.plugins.module_utils._sysctl import Sysctls
 
@@ -127,3 +132,25 @@ def owned_endpoints(owner, node_session):
         entry['address'] = entry['addresses'][0] if entry['addresses'] else None
         found.append(entry)
     return found
+
+
+def plan_published_ports(run_command, backend_kind, desired, current, backend=None, nat_current=None):
+    """(backend, its rules, NAT plan, {endpoint: publish texts now in the kernel}) for the published ports.
+
+    The NAT rules are read only when something may be published or unpublished, so endpoints
+    without published ports never need iptables or nft. A caller that read the backend already
+    passes `backend` and `nat_current`.
+    """
+    listed = set(endpoint['name'] for endpoint in desired['endpoints'])
+    # Endpoints purge removes; listed endpoints (also with state=absent) are handled by name.
+    removed = sorted(set(current['owned']) - listed) if desired['purge'] else []
+    relevant = any(endpoint['publish'] for endpoint in desired['endpoints']) or removed or \
+        any(endpoint['name'] in current['owned'] for endpoint in desired['endpoints'])
+    if not relevant:
+        return backend, nat_current, plan_rules([], [], nat_owner(desired['owner'])), {}
+    if backend is None:
+        backend = make_backend(backend_kind, run_command, netns=desired['netns'])
+        nat_current = backend.read()
+    rules = desired_nat_rules(desired, nat_current, removed)
+    plan = plan_rules(rules, nat_current, nat_owner(desired['owner']), backend=backend.kind)
+    return backend, nat_current, plan, published_now(desired, nat_current, rules)

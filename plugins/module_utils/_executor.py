@@ -156,7 +156,7 @@ def await_removal(sessions, action, timeout=10.0):
     waiting = set(action.details['_links'])
     deadline = time.time() + timeout
     while waiting and time.time() < deadline:
-        waiting &= set(session.links())
+        waiting &= set(session.links(fresh=True))
         if waiting:
             time.sleep(0.02)
     for name in sorted(waiting):

@@ -92,11 +92,25 @@ def reporting(doing):
         raise FabricError('%s failed: %s' % (doing, error))
 
 
-def _attributes(nla):
-    """{attribute name: value} of a nested netlink attribute (empty when absent)."""
+def _attributes(nla, names=None):
+    """{attribute name: value} of a message or nested attribute (empty when absent), limited to
+    `names` when given; the first value wins for repeated attributes, as with get_attr().
+
+    Values are only touched for the names kept: pyroute2 decodes nested values when they are
+    read, and link messages carry large ones (per-family settings, statistics).
+    """
     if nla is None:
         return {}
-    return dict((name, value) for name, value in nla['attrs'])
+    attributes = {}
+    for slot in nla['attrs']:
+        name = slot[0]
+        if (names is None or name in names) and name not in attributes:
+            attributes[name] = slot[1]
+    return attributes
+
+
+LINK_ATTRIBUTES = frozenset(['IFLA_IFNAME', 'IFLA_LINKINFO', 'IFLA_OPERSTATE', 'IFLA_MTU', 'IFLA_ADDRESS', 'IFLA_MASTER',
+                             'IFLA_LINK', 'IFLA_LINK_NETNSID', 'IFLA_IFALIAS'])
 
 
 def link_from_message(message):
@@ -105,22 +119,24 @@ def link_from_message(message):
     `info_data` holds the kind's own attributes (IFLA_BR_*, IFLA_VXLAN_*, ...) and `port_data`
     those of the link as a port of its master (IFLA_BRPORT_*), keyed by attribute name.
     """
-    info = message.get_attr('IFLA_LINKINFO')
-    kind = info.get_attr('IFLA_INFO_KIND') if info is not None else None
+    # One dict instead of get_attr() per field: get_attr scans every attribute of the message each
+    # time, and link messages carry dozens; batches read hundreds of links.
+    attributes = _attributes(message, LINK_ATTRIBUTES)
+    info = _attributes(attributes.get('IFLA_LINKINFO'))
     return {
-        'info_data': _attributes(info.get_attr('IFLA_INFO_DATA')) if info is not None else {},
-        'port_data': _attributes(info.get_attr('IFLA_INFO_SLAVE_DATA')) if info is not None else {},
-        'name': message.get_attr('IFLA_IFNAME'),
+        'info_data': _attributes(info.get('IFLA_INFO_DATA')),
+        'port_data': _attributes(info.get('IFLA_INFO_SLAVE_DATA')),
+        'name': attributes.get('IFLA_IFNAME'),
         'index': message['index'],
-        'kind': kind,
+        'kind': info.get('IFLA_INFO_KIND'),
         'up': bool(message['flags'] & IFF_UP),
-        'operstate': message.get_attr('IFLA_OPERSTATE'),
-        'mtu': message.get_attr('IFLA_MTU'),
-        'mac': message.get_attr('IFLA_ADDRESS'),
-        'master': message.get_attr('IFLA_MASTER'),
-        'peer_index': message.get_attr('IFLA_LINK'),
-        'peer_netnsid': message.get_attr('IFLA_LINK_NETNSID'),
-        'alias': message.get_attr('IFLA_IFALIAS'),
+        'operstate': attributes.get('IFLA_OPERSTATE'),
+        'mtu': attributes.get('IFLA_MTU'),
+        'mac': attributes.get('IFLA_ADDRESS'),
+        'master': attributes.get('IFLA_MASTER'),
+        'peer_index': attributes.get('IFLA_LINK'),
+        'peer_netnsid': attributes.get('IFLA_LINK_NETNSID'),
+        'alias': attributes.get('IFLA_IFALIAS'),
     }
 
 
@@ -144,6 +160,9 @@ class Session(object):
         # name -> ifindex, from every dump and lookup: planned actions name links, and looking
         # each one up again would double the requests of a batch.
         self._indexes = {}
+        # The last link dump, until this session changes a link: readers of one run (bridge,
+        # endpoints, routes) each want the node's links, and a dump of hundreds is not cheap.
+        self._links = None
         where = _netns.describe(netns) if netns else 'the current network namespace'
         with reporting('opening a netlink socket in %s' % where):
             if netns:
@@ -167,11 +186,18 @@ class Session(object):
 
     # links
 
-    def links(self):
-        """All links of the namespace as dicts, keyed by name."""
+    def links(self, fresh=False):
+        """All links of the namespace as dicts, keyed by name (do not modify them).
+
+        The dump is reused until this session changes a link; `fresh` dumps again, for callers
+        that wait for changes made elsewhere.
+        """
+        if self._links is not None and not fresh:
+            return self._links
         with reporting('listing links%s' % self.where()):
             links = dict((link['name'], link) for link in map(link_from_message, self.ipr.get_links()))
         self._indexes = dict((name, link['index']) for name, link in links.items())
+        self._links = links
         return links
 
     def link(self, name):
@@ -215,6 +241,7 @@ class Session(object):
 
         With index None the kernel finds the link by name, which saves a lookup request.
         """
+        self._links = None
         description = ', '.join('%s=%s' % item for item in sorted(attributes.items()))
         with reporting("setting %s on link '%s'%s" % (description, name, self.where())):
             if index is None:
@@ -224,11 +251,13 @@ class Session(object):
 
     def create_link(self, doing, **attributes):
         """ip link add; `doing` names the object for error messages."""
+        self._links = None
         self._indexes.pop(attributes.get('ifname'), None)
         with reporting(doing + self.where()):
             self.ipr.link('add', **attributes)
 
     def delete_link(self, name, index):
+        self._links = None
         self._indexes.pop(name, None)
         with reporting("deleting link '%s'%s" % (name, self.where())):
             self.ipr.link('del', index=index)
@@ -274,12 +303,14 @@ class Session(object):
 
     def set_bridge(self, name, index, **attributes):
         """Bridge options (br_stp_state=..., br_vlan_filtering=...) of an existing bridge."""
+        self._links = None
         description = ', '.join('%s=%s' % item for item in sorted(attributes.items()))
         with reporting("setting %s on bridge '%s'%s" % (description, name, self.where())):
             self.ipr.link('set', index=index, kind='bridge', **attributes)
 
     def set_port_hairpin(self, name, index, hairpin):
         """Hairpin mode of a bridge port (the kernel's IFLA_BRPORT_MODE)."""
+        self._links = None
         with reporting("setting hairpin=%s on bridge port '%s'%s" % (hairpin, name, self.where())):
             self.ipr.brport('set', index=index, mode=1 if hairpin else 0)
 

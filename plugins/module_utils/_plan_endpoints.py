@@ -48,19 +48,27 @@ def host_interface_name(prefix, netns, interface):
 
 
 def alias_for(owner, endpoint):
-    return '%sowner=%s name=%s netns=%s created_netns=%d' % (
+    """The host end's alias: who owns the endpoint, and what it was made with.
+
+    The address is recorded too, so the endpoints of a node and their addresses can be listed
+    from the node's own link list, without visiting every container's namespace.
+    """
+    alias = '%sowner=%s name=%s netns=%s created_netns=%d' % (
         ALIAS_PREFIX, owner, endpoint['name'], endpoint['netns'], 1 if endpoint['created_netns'] else 0)
+    if endpoint.get('address'):
+        alias += ' address=%s/%s' % endpoint['address']
+    return alias
 
 
 def parse_alias(alias):
-    """{owner, name, netns, created_netns} of an endpoint alias, or None for any other alias."""
+    """{owner, name, netns, created_netns, address} of an endpoint alias, or None for any other alias."""
     if not alias or not alias.startswith(ALIAS_PREFIX):
         return None
     fields = dict(item.split('=', 1) for item in alias[len(ALIAS_PREFIX):].split() if '=' in item)
     if not {'owner', 'name', 'netns'} <= set(fields):
         return None
     return {'owner': fields['owner'], 'name': fields['name'], 'netns': fields['netns'],
-            'created_netns': fields.get('created_netns') == '1'}
+            'created_netns': fields.get('created_netns') == '1', 'address': fields.get('address')}
 
 
 def _port_range(option, text):

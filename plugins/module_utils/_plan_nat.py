@@ -429,6 +429,9 @@ class NatPlan(Plan):
     def __init__(self, backend, before, after):
         super(NatPlan, self).__init__(before, after)
         self.backend = backend
+        # What a read would return once the plan is applied (every owner's rules and the shared
+        # pieces), so that a second owner's plan in the same run can be planned on top of it.
+        self.entries_after = None
 
 
 def describe_entry(entry):
@@ -546,6 +549,7 @@ def plan_rules(desired_rules, current_rules, owner, purge=False, backend='iptabl
         remove_piece_action(plan, entry)
 
     kept = [entry for entry in mine if entry not in removed]
+    plan.entries_after = [entry for entry in rules if entry not in removed] + added + pieces_after
     plan.before = {'nat_rules': [entry['text'] for entry in present_pieces + in_listing_order(backend, mine)]}
     plan.after = {'nat_rules': [entry['text'] for entry in pieces_after + in_listing_order(backend, kept + added)]}
     return plan

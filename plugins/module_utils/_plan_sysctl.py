@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _validate
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan import Plan
@@ -79,4 +81,104 @@ def plan_sysctls(interface, netns, desired, current):
         after[dotted(key)] = desired[option]
         if now != desired[option]:
             plan.add('set', 'sysctl', dotted(key), netns=netns, value=desired[option], _key=key)
+    return plan
+
+
+# --- one sysctl, persisted and restorable (the sysctl module) -----------------------------------
+
+SYSCTL_NAME_PATTERN = re.compile(r'^[a-z0-9_]+(\.[A-Za-z0-9_/@+-]+)+$')
+RECORD_KEY_PREFIX = 'sysctl '
+PERSIST_HEADER = '# Written by linuxnet.fabric; the values restored at teardown are in the record file.\n'
+
+
+def key_of(option, name):
+    """The key tuple of a sysctl(8) name ('/' stands for a dot inside a level, as in eth0/100)."""
+    if not isinstance(name, str) or not SYSCTL_NAME_PATTERN.match(name):
+        raise OptionError(option, "'%s' is not a sysctl name like net.ipv4.ip_forward" % name)
+    key = tuple(part.replace('/', '.') for part in name.split('.'))
+    # A level of only '/' would be '.' or '..', a path out of /proc/sys (net.//.//etc.passwd).
+    if any(part in ('.', '..') for part in key):
+        raise OptionError(option, "'%s' is not a sysctl name: a level cannot be '/' or '//'" % name)
+    return key
+
+
+def _setting(line):
+    """(name, value) of a sysctl.d `name = value` line; None for comments and other lines."""
+    line = line.strip()
+    if not line or line.startswith(('#', ';')) or '=' not in line:
+        return None
+    name, value = line.split('=', 1)
+    return name.strip().lstrip('-'), value.strip()
+
+
+def persisted_values(text):
+    """{name: value} of a sysctl.d file's `name = value` lines (the last line of a name wins, as in sysctl)."""
+    values = {}
+    for line in (text or '').splitlines():
+        setting = _setting(line)
+        if setting:
+            values[setting[0]] = setting[1]
+    return values
+
+
+def persisted_text(values, original=None):
+    """The file for {name: value}, made from `original` (the file now, None: none).
+
+    Lines of names that keep their value are left as they are, as are comments and other lines;
+    lines of names whose value changed are rewritten, those of names no longer in `values` go,
+    and new names are appended. None when the file would be left with no setting and nothing
+    but this module's header and blank lines (the file is then deleted).
+    """
+    lines = []
+    seen = set()
+    for line in (original or '').splitlines():
+        setting = _setting(line)
+        if setting is None:
+            lines.append(line)
+            continue
+        name, value = setting
+        if name not in values:
+            continue
+        seen.add(name)
+        lines.append(line if value == values[name] else '%s = %s' % (name, values[name]))
+    lines.extend('%s = %s' % (name, values[name]) for name in sorted(set(values) - seen))
+    header = PERSIST_HEADER.rstrip('\n')
+    if not values and all(not line.strip() or line == header for line in lines):
+        return None
+    if not original or not original.strip():
+        lines.insert(0, header)
+    return '\n'.join(lines) + '\n'
+
+
+def plan_sysctl(name, desired, current, persisted, record, state, netns):
+    """Plan for one sysctl: `current` is its value now, `persisted` the {name: value} of the
+    persist file (None: no file wanted), `record` the record file's object (None: none wanted).
+
+    present: set the value; keep it in the persist file; record the value found, once.
+    restored: put the recorded value back, and drop the name from both files.
+    """
+    key = RECORD_KEY_PREFIX + name
+    view_before = {'value': current, 'persisted': (persisted or {}).get(name), 'recorded': (record or {}).get(key)}
+    plan = Plan(view_before, dict(view_before))
+    if state == 'present':
+        if current != desired:
+            plan.add('set', 'sysctl', name, netns=netns, value=desired)
+            plan.after['value'] = desired
+        if persisted is not None and persisted.get(name) != desired:
+            plan.add('write', 'persist file', name, value=desired)
+            plan.after['persisted'] = desired
+        if record is not None and key not in record:
+            plan.add('write', 'record', name, value=current)
+            plan.after['recorded'] = current
+        return plan
+    recorded = (record or {}).get(key)
+    if recorded is not None and current != recorded:
+        plan.add('set', 'sysctl', name, netns=netns, value=recorded)
+        plan.after['value'] = recorded
+    if persisted is not None and name in persisted:
+        plan.add('remove', 'persist file', name)
+        plan.after['persisted'] = None
+    if record is not None and key in record:
+        plan.add('remove', 'record', name)
+        plan.after['recorded'] = None
     return plan

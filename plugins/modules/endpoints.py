@@ -174,38 +174,10 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._endpoints import read, resulting_endpoints
+from ansible_collections.linuxnet.fabric.plugins.module_utils._endpoints import plan_published_ports, read, resulting_endpoints
 from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions, execute
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netfilter import make_backend
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import (
-    desired_endpoints,
-    desired_nat_rules,
-    nat_owner,
-    plan_endpoints,
-    published_now,
-)
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_nat import plan_rules
-
-
-def plan_published_ports(module, desired, current):
-    """(backend, NAT plan, {endpoint: publish texts now in the kernel}) for the published ports.
-
-    The NAT rules are read only when something may be published or unpublished, so endpoints
-    without published ports never need iptables or nft.
-    """
-    listed = set(endpoint['name'] for endpoint in desired['endpoints'])
-    # Endpoints purge removes; listed endpoints (also with state=absent) are handled by name.
-    removed = sorted(set(current['owned']) - listed) if desired['purge'] else []
-    relevant = any(endpoint['publish'] for endpoint in desired['endpoints']) or removed or \
-        any(endpoint['name'] in current['owned'] for endpoint in desired['endpoints'])
-    if not relevant:
-        return None, plan_rules([], [], nat_owner(desired['owner'])), {}
-    backend = make_backend(module.params['nat_backend'], module.run_command, netns=desired['netns'])
-    nat_current = backend.read()
-    rules = desired_nat_rules(desired, nat_current, removed)
-    plan = plan_rules(rules, nat_current, nat_owner(desired['owner']), backend=backend.kind)
-    return backend, plan, published_now(desired, nat_current, rules)
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import desired_endpoints, plan_endpoints
 
 
 def main():
@@ -241,7 +213,8 @@ def main():
         with Sessions() as sessions:
             node = sessions(desired['netns'])
             current = read(desired, node)
-            nat_backend, nat_plan, current['published'] = plan_published_ports(module, desired, current)
+            nat_backend, _nat_rules, nat_plan, current['published'] = plan_published_ports(
+                module.run_command, module.params['nat_backend'], desired, current)
             plan = plan_endpoints(desired, current)
             plan.before['nat_rules'] = nat_plan.before['nat_rules']
             plan.after['nat_rules'] = nat_plan.after['nat_rules']

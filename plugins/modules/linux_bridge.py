@@ -168,21 +168,7 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions, execute
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_bridge import bridge_view, desired_bridge, plan_bridge
-
-
-def read_bridge(session, desired):
-    """The bridge, its addresses, its ports and the links named in `ports`, in one link dump."""
-    links = session.links()
-    bridge = links.get(desired['name'])
-    ports = []
-    if bridge is not None:
-        ports = sorted((link for link in links.values() if link['master'] == bridge['index']), key=lambda link: link['name'])
-    return {
-        'bridge': bridge,
-        'addresses': session.address_tuples(bridge),
-        'ports': ports,
-        'named_ports': dict((port['name'], links.get(port['name'])) for port in desired['ports'] or []),
-    }
+from ansible_collections.linuxnet.fabric.plugins.module_utils._readers import read_bridge
 
 
 def main():

@@ -106,17 +106,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions, execute
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, AF_INET6, require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_routes import desired_routes, plan_routes
-
-
-def read_routes(session):
-    """Routes of both families, link names by index and local addresses of the namespace."""
-    return {
-        'routes': [route for route in session.routes() if route['family'] in (AF_INET, AF_INET6)],
-        'link_names': dict((link['index'], name) for name, link in session.links().items()),
-        'local_addresses': [address['address'] for address in session.addresses()],
-    }
+from ansible_collections.linuxnet.fabric.plugins.module_utils._readers import read_routes
 
 
 def main():

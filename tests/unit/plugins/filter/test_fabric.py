@@ -9,9 +9,14 @@ import pytest
 from ansible_collections.linuxnet.fabric.plugins.filter.fabric import PlanError, fabric_plan
 
 
+def facts(address, endpoints=()):
+    """What linuxnet.fabric.fabric_facts returns for a node."""
+    return {'linuxnet_fabric': {'underlay': {'address': address, 'interface': 'eth0', 'prefix': 24},
+                                'endpoints': list(endpoints)}}
+
+
 def node(address, **variables):
-    base = {'fabric_mode': 'bridge_nat', 'fabric_cluster_cidr': '172.19.0.0/16',
-            'ansible_facts': {'default_ipv4': {'address': address, 'interface': 'eth0', 'prefix': '24'}}}
+    base = {'fabric_mode': 'bridge_nat', 'fabric_cluster_cidr': '172.19.0.0/16', 'ansible_facts': facts(address)}
     base.update(variables)
     return base
 
@@ -56,7 +61,7 @@ def test_given_subnet_and_prefix():
 def test_endpoint_addresses_given_kept_then_next_free():
     endpoints = [{'name': 'a'}, {'name': 'b', 'address': '172.19.11.2'}, {'name': 'c'}, {'name': 'd', 'publish': ['8080:80']}]
     existing = [{'name': 'c', 'address': '172.19.11.9/24'}]
-    plan = fabric_plan(['node1'], three(node1={'fabric_endpoints': endpoints, '__fabric_endpoints_now': existing}))
+    plan = fabric_plan(['node1'], three(node1={'fabric_endpoints': endpoints, 'ansible_facts': facts('10.88.0.11', existing)}))
     assert [(item['name'], item['address']) for item in plan['node1']['endpoints']] == [
         ('a', '172.19.11.3/24'), ('b', '172.19.11.2/24'), ('c', '172.19.11.9/24'), ('d', '172.19.11.4/24')]
     assert plan['node1']['endpoints'][3]['publish'] == ['8080:80']
@@ -66,7 +71,7 @@ def test_inserting_an_endpoint_keeps_the_others_addresses():
     first = fabric_plan(['node1'], three(node1={'fabric_endpoints': [{'name': 'a'}, {'name': 'b'}]}))['node1']['endpoints']
     now = [{'name': item['name'], 'address': item['address']} for item in first]
     second = fabric_plan(['node1'], three(node1={'fabric_endpoints': [{'name': 'new'}, {'name': 'a'}, {'name': 'b'}],
-                                                 '__fabric_endpoints_now': now}))['node1']['endpoints']
+                                                 'ansible_facts': facts('10.88.0.11', now)}))['node1']['endpoints']
     assert [item['address'] for item in second[1:]] == [item['address'] for item in first]
     assert second[0]['address'] not in [item['address'] for item in first]
 
@@ -116,6 +121,7 @@ def test_docker_takes_the_upper_half_of_the_subnet():
      [], ['fabric_endpoints of node1', 'do not fit']),
     (['node1'], three(node1={'ansible_facts': {'default_ipv4': {'address': '10.88.1.44', 'interface': 'eth0', 'prefix': '16'}},
                              'fabric_node_subnet_prefix': 20}), [], ['node1', 'beyond the 16 subnets', 'fabric_node_subnet']),
+    (['node1'], three(node1={'ansible_facts': {'linuxnet_fabric': {'underlay': {}}}}), [], ['node1 has no underlay address']),
     ([], three(), [], ['fabric_nodes is empty']),
 ])
 def test_bad_inventory_names_hosts_and_variable(names, hostvars, gateways, fragments):

@@ -66,8 +66,10 @@ def test_host_interface_names_are_stable_and_short():
 
 
 def test_alias_round_trip():
-    endpoint = {'name': 'web1', 'netns': 'ns-web1', 'created_netns': True}
-    assert parse_alias(alias_for('o1', endpoint)) == {'owner': 'o1', 'name': 'web1', 'netns': 'ns-web1', 'created_netns': True}
+    endpoint = {'name': 'web1', 'netns': 'ns-web1', 'created_netns': True, 'address': ('10.0.0.5', 24)}
+    assert parse_alias(alias_for('o1', endpoint)) == {'owner': 'o1', 'name': 'web1', 'netns': 'ns-web1', 'created_netns': True,
+                                                      'address': '10.0.0.5/24'}
+    assert parse_alias(alias_for('o1', dict(endpoint, address=None)))['address'] is None
     assert parse_alias('some other alias') is None
     assert parse_alias(None) is None
 
@@ -97,7 +99,8 @@ def test_new_bridge_endpoint_plan():
     assert plan.descriptions() == [
         'create netns web1',
         'create veth %s (mtu=1450, netns=None, peer=eth0, peer_netns=web1)' % host,
-        'set link %s (alias=linuxnet.fabric endpoint owner=o1 name=web1 netns=web1 created_netns=1, master=cbr0, netns=None, state=up)' % host,
+        'set link %s (alias=linuxnet.fabric endpoint owner=o1 name=web1 netns=web1 created_netns=1 address=172.19.1.10/24, '
+        'master=cbr0, netns=None, state=up)' % host,
         'set link lo (netns=web1, state=up)',
         'add address 172.19.1.10/24 (link=eth0, netns=web1)',
         'set link eth0 (netns=web1, state=up)',
@@ -143,8 +146,11 @@ def test_address_change_replaces_the_address():
     owned = {'web1': {'owner': 'o1', 'name': 'web1', 'netns': 'web1', 'created_netns': True,
                       'host_interface': desired['endpoints'][0]['host_interface']}}
     plan = plan_endpoints(desired, current({'web1': observed}, owned))
-    assert plan.descriptions() == ['delete address 172.19.1.10/24 (link=eth0, netns=web1)', 'add address 172.19.1.11/24 (link=eth0, netns=web1)',
-                                   'replace route 0.0.0.0/0 (device=eth0, gateway=172.19.1.1, netns=web1)']
+    host = desired['endpoints'][0]['host_interface']
+    assert plan.descriptions() == [
+        'set link %s (alias=linuxnet.fabric endpoint owner=o1 name=web1 netns=web1 created_netns=1 address=172.19.1.11/24, netns=None)' % host,
+        'delete address 172.19.1.10/24 (link=eth0, netns=web1)', 'add address 172.19.1.11/24 (link=eth0, netns=web1)',
+        'replace route 0.0.0.0/0 (device=eth0, gateway=172.19.1.1, netns=web1)']
 
 
 def test_purge_and_absent_remove_only_owned_endpoints_namespaces_first():

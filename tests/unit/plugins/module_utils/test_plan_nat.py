@@ -275,6 +275,26 @@ def test_removing_a_rule_keeps_the_shared_pieces_for_other_owners(backend):
 
 
 @pytest.mark.parametrize('backend', ['iptables', 'nftables'])
+def test_two_owners_planned_in_one_run_share_the_pieces_through_entries_after(backend):
+    """fabric_node plans its masquerade and its published ports (two owners) against one read:
+    the second plan starts from the first one's entries_after."""
+    masquerade, web = normalise_rule(MASQUERADE), normalise_rule(DNAT)
+    first = plan_rules([masquerade], [], 'o', backend=backend)
+    second = plan_rules([web], first.entries_after, 'o-endpoints', backend=backend)
+    assert {action.kind for action in second.actions} == {'nat rule'}
+    assert sorted(entry['text'] for entry in second.entries_after) == sorted(
+        entry['text'] for entry in current_state(backend, [('o', masquerade), ('o-endpoints', web)]))
+
+    current = current_state(backend, [('o', masquerade), ('o-endpoints', web)])
+    first = plan_rules([normalise_rule({'name': 'masq', 'state': 'absent'})], current, 'o', backend=backend)
+    second = plan_rules([normalise_rule({'name': 'web', 'state': 'absent'})], first.entries_after, 'o-endpoints',
+                        backend=backend)
+    assert {action.kind for action in first.actions} == {'nat rule'}
+    assert {action.kind for action in second.actions} > {'nat rule'}
+    assert second.entries_after == []
+
+
+@pytest.mark.parametrize('backend', ['iptables', 'nftables'])
 def test_absent_rule_that_is_not_there_plans_nothing(backend):
     current = current_state(backend, [('other', normalise_rule(dict(DNAT, name='gone')))])
     assert not plan_rules([normalise_rule({'name': 'gone', 'state': 'absent'})], current, 'o', backend=backend).changed

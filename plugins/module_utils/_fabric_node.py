@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read, plan and apply a node's whole part of a fabric in one run (the fabric_node module).
+
+Each object is planned by the planner of its own module (linux_bridge, endpoints, nat_rule,
+routes, routing_rule); everything is validated and planned before the first change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils._endpoints import plan_published_ports, read, resulting_endpoints
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import execute
+from ansible_collections.linuxnet.fabric.plugins.module_utils._netfilter import make_backend
+from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan import Plan
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_bridge import desired_bridge, plan_bridge
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import desired_endpoints, plan_endpoints
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_fabric import components, fabric_option
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_nat import normalise_rule, plan_rules
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_routes import desired_routes, plan_routes
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_rule import desired_rule, plan_rule
+from ansible_collections.linuxnet.fabric.plugins.module_utils._readers import read_bridge, read_routes
+
+
+class FabricNode(object):
+    """A node's part of the fabric; construction validates every option (OptionError)."""
+
+    def __init__(self, params, run_command):
+        self.params = params
+        self.run_command = run_command
+        self.present = params['state'] == 'present'
+        parts = components(params)
+        with self.naming('bridge'):
+            self.bridge = desired_bridge(parts['bridge']) if parts['bridge'] else None
+        with self.naming('endpoints'):
+            self.endpoints = desired_endpoints(parts['endpoints']) if parts['endpoints'] else None
+        with self.naming('masquerade'):
+            self.masquerade = normalise_rule(parts['masquerade']) if parts['masquerade'] else None
+        with self.naming('routes'):
+            self.routes = desired_routes(parts['routes'])
+        with self.naming('rules'):
+            self.rules = [desired_rule(rule) for rule in parts['rules']]
+        self.backend = None
+        self.nat_plans = []
+        self.endpoints_current = None
+
+    @contextlib.contextmanager
+    def naming(self, component):
+        """Name fabric_node's option in the messages of a component's planner."""
+        try:
+            yield
+        except OptionError as error:
+            raise OptionError(fabric_option(component, error.option, self.params), error.problem)
+
+    def _bridge_plan(self, node, owned_ports):
+        current = read_bridge(node, self.bridge)
+        if not self.present:
+            # The role's endpoints are the bridge's known ports; any other port stops the deletion.
+            self.bridge['ports'] = [{'name': name, 'hairpin': None} for name in owned_ports]
+        return current, plan_bridge(self.bridge, current)
+
+    def _endpoints_current(self, node, bridge_current):
+        current = read(self.endpoints, node)
+        if self.bridge is not None and self.present:
+            # The bridge may be created or readdressed in this very run: plan against what it will be.
+            current['bridge'] = bridge_current['bridge'] or {'name': self.bridge['name'], 'kind': 'bridge', 'index': None}
+            current['bridge_addresses'] = [address[:2] for address in self.bridge['addresses']]
+        return current
+
+    def plan(self, sessions):
+        """One Plan of netlink actions, in order; NAT plans are kept in self.nat_plans."""
+        node = sessions(None)
+        before, after = {}, {}
+        plans = []
+        bridge_plan = None
+        owned_ports = []
+        bridge_current = None
+        nat_current = None
+        planned_pieces = set()
+        if self.bridge is not None and self.present:
+            bridge_current, bridge_plan = self._bridge_plan(node, owned_ports)
+            plans.append(bridge_plan)
+        if self.masquerade is not None:
+            self.backend = make_backend(self.params['nat_backend'], self.run_command)
+            masquerade_plan = plan_rules([self.masquerade], self.backend.read(), self.params['owner'], backend=self.backend.kind)
+            self.nat_plans.append(masquerade_plan)
+            # The published ports are planned on top of the masquerade plan: between them, the
+            # shared table (chains) is created by the first and removed by the last that needs it.
+            nat_current = masquerade_plan.entries_after
+            planned_pieces = set(entry['text'] for entry in nat_current if entry['kind'] != 'rule')
+        if self.endpoints is not None:
+            self.endpoints_current = self._endpoints_current(node, bridge_current or {'bridge': None})
+            with self.naming('endpoints'):
+                self.backend, nat_current, publish_plan, self.endpoints_current['published'] = plan_published_ports(
+                    self.run_command, self.params['nat_backend'], self.endpoints, self.endpoints_current,
+                    backend=self.backend, nat_current=nat_current)
+                endpoints_plan = plan_endpoints(self.endpoints, self.endpoints_current)
+            plans.append(endpoints_plan)
+            self.nat_plans.append(publish_plan)
+            owned_ports = [item['host_interface'] for item in self.endpoints_current['owned'].values()]
+            before['endpoints'], after['endpoints'] = endpoints_plan.before, endpoints_plan.after
+        with self.naming('routes'):
+            routes_plan = plan_routes(self.routes, read_routes(node))
+        plans.append(routes_plan)
+        rules = node.rules(AF_INET) if self.rules else []
+        with self.naming('rules'):
+            rule_plans = [plan_rule(rule, rules) for rule in self.rules]
+        plans.extend(rule_plans)
+        if self.bridge is not None and not self.present:
+            bridge_current, bridge_plan = self._bridge_plan(node, owned_ports)
+            plans.append(bridge_plan)
+        if bridge_plan is not None:
+            before['bridge'], after['bridge'] = bridge_plan.before, bridge_plan.after
+        before['routes'], after['routes'] = routes_plan.before['routes'], routes_plan.after['routes']
+        before['rules'] = [rule for plan in rule_plans for rule in plan.before['rules']]
+        after['rules'] = [rule for plan in rule_plans for rule in plan.after['rules']]
+        # The later NAT plans' `before` holds the shared pieces as the first plan leaves them.
+        before['nat_rules'] = sorted(set(self.nat_plans[0].before['nat_rules'] if self.nat_plans else []).union(
+            text for plan in self.nat_plans[1:] for text in plan.before['nat_rules'] if text not in planned_pieces))
+        after['nat_rules'] = sorted(set(rule for plan in self.nat_plans for rule in plan.after['nat_rules']))
+        combined = Plan(before, after)
+        for plan in plans:
+            combined.actions.extend(plan.actions)
+        return combined
+
+    @property
+    def nat_changed(self):
+        return any(plan.changed for plan in self.nat_plans)
+
+    def apply(self, sessions, plan):
+        execute(sessions, plan.actions)
+        for nat_plan in self.nat_plans:
+            if nat_plan.changed:
+                self.backend.apply(nat_plan)
+
+    def descriptions(self, plan):
+        return plan.descriptions() + [text for nat_plan in self.nat_plans for text in nat_plan.descriptions()]
+
+    def endpoints_result(self, sessions, reread):
+        if self.endpoints is None:
+            return []
+        current = read(self.endpoints, sessions(None)) if reread else self.endpoints_current
+        return resulting_endpoints(self.endpoints, current)

@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the fabric's plan needs to know about a node, read with the standard library only.
+
+The fabric roles read this on every run before planning, so it must be cheap: no pyroute2
+(whose import alone costs more than the rest), one pass over /proc and sysfs, and the endpoints
+taken from the aliases of the host interfaces (which record their addresses) rather than from
+every container's namespace.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import struct
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import parse_alias
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import RECORD_KEY_PREFIX, key_of, persisted_values
+
+SIOCGIFADDR = 0x8915
+SIOCGIFNETMASK = 0x891B
+SYS_CLASS_NET = '/sys/class/net'
+DPKG_STATUS = '/var/lib/dpkg/status'
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def default_route_interface(route_table=None):
+    """The interface of the IPv4 default route with the lowest metric (/proc/net/route), or None."""
+    text = route_table if route_table is not None else _read('/proc/net/route') or ''
+    best = None
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        # Device '*': an unreachable, blackhole or prohibit route, which leads nowhere.
+        if len(fields) < 8 or fields[1] != '00000000' or fields[7] != '00000000' or fields[0] == '*':
+            continue
+        metric = int(fields[6])
+        if best is None or metric < best[0]:
+            best = (metric, fields[0])
+    return best[1] if best else None
+
+
+def _ioctl_address(interface, request):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        packed = fcntl.ioctl(probe.fileno(), request, struct.pack('256s', interface.encode()[:15]))
+    return socket.inet_ntoa(packed[20:24])
+
+
+def underlay():
+    """{address, prefix, interface, mtu} of the default-route interface, or {} without one."""
+    interface = default_route_interface()
+    if not interface:
+        return {}
+    try:
+        address = _ioctl_address(interface, SIOCGIFADDR)
+        netmask = _ioctl_address(interface, SIOCGIFNETMASK)
+    except OSError:
+        return {}
+    mtu = _read(os.path.join(SYS_CLASS_NET, interface, 'mtu'))
+    return {
+        'interface': interface,
+        'address': address,
+        'prefix': bin(struct.unpack('!I', socket.inet_aton(netmask))[0]).count('1'),
+        'mtu': int(mtu) if mtu else None,
+    }
+
+
+def owned_endpoints(owner):
+    """Endpoints of `owner`, from the aliases of the node's interfaces: name, netns, host_interface, address."""
+    found = []
+    try:
+        names = sorted(os.listdir(SYS_CLASS_NET))
+    except OSError:
+        return found
+    for name in names:
+        marker = parse_alias((_read(os.path.join(SYS_CLASS_NET, name, 'ifalias')) or '').strip())
+        if marker and marker['owner'] == owner:
+            found.append({'name': marker['name'], 'netns': marker['netns'], 'host_interface': name,
+                          'address': marker['address']})
+    return found
+
+
+def missing_packages(names, status_text=None):
+    """The packages of `names` dpkg does not list as installed; None where there is no dpkg."""
+    text = status_text if status_text is not None else _read(DPKG_STATUS)
+    if text is None:
+        return None
+    installed = set()
+    for block in text.split('\n\n'):
+        package = status = None
+        for line in block.splitlines():
+            if line.startswith('Package: '):
+                package = line[len('Package: '):].strip()
+            elif line.startswith('Status: '):
+                status = line[len('Status: '):].strip()
+        # "want flag status": held packages ("hold ok installed") and packages selected for removal
+        # ("deinstall ok installed") are installed too.
+        if package and status and status.split()[-1] == 'installed':
+            installed.add(package)
+    return [name for name in names if name not in installed]
+
+
+def json_file(path):
+    """The JSON object in a file; {} when there is none (or it is not JSON)."""
+    text = _read(path) if path else None
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def pending_sysctls(wanted, persisted, record):
+    """Names of `wanted` ({name: value}) not fully in place: value now, persisted, recorded.
+
+    `persisted` and `record` are None when there is no such file to keep the value in (as for
+    the sysctl module), so that nothing waits for them.
+    """
+    pending = []
+    for name, value in sorted(wanted.items()):
+        now = _read(os.path.join('/proc/sys', *key_of('sysctls', name)))
+        value = ' '.join(str(value).split())
+        if now is None or ' '.join(now.split()) != value \
+                or (persisted is not None and persisted.get(name) != value) \
+                or (record is not None and RECORD_KEY_PREFIX + name not in record):
+            pending.append(name)
+    return pending
+
+
+def node_facts(owner=None, packages=(), record_file=None, persist_file=None, sysctls=None):
+    record = json_file(record_file)
+    persisted = persisted_values(_read(persist_file)) if persist_file else {}
+    pending = pending_sysctls(sysctls or {}, persisted if persist_file else None, record if record_file else None)
+    return {
+        'underlay': underlay(),
+        'endpoints': owned_endpoints(owner) if owner else [],
+        'ip_forward': int((_read('/proc/sys/net/ipv4/ip_forward') or '0').strip() or 0),
+        'missing_packages': missing_packages(list(packages)),
+        'record': record,
+        'persisted': persisted,
+        'pending_sysctls': pending,
+    }

@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a node of each fabric is made of, in the terms of the single-object planners. Pure.
+
+fabric_node applies a node's whole part of the fabric in one module run (one read, one plan,
+one apply), because every extra module run costs a node more than planning a hundred endpoints.
+This file decides which objects that part holds; the planners of linux_bridge, endpoints,
+nat_rule, routes and routing_rule plan each of them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
+
+MODES = ('bridge_nat', 'routed')
+# The highest priority of a rule of one's own (the kernel's rules use 32766 and 32767).
+RULE_PRIORITY_MAX = 32765
+PLAN_KEYS = ('cluster_cidr', 'subnet', 'bridge_address', 'endpoints', 'routes', 'is_node', 'is_gateway',
+             'gateway_underlay_address', 'underlay_interface')
+
+
+# The options of each component's planner that come from an option of fabric_node or a key of its
+# plan under another name (the others have the same name): messages name what the user can change.
+FABRIC_OPTIONS = {
+    'bridge': {'name': 'bridge', 'mac': 'bridge_mac'},
+    'endpoints': {'endpoints': 'plan.endpoints', 'subnet': 'plan.subnet'},
+    'masquerade': {'destination': 'plan.cluster_cidr'},
+    'routes': {'protocol': 'route_protocol', 'routes': 'plan.routes'},
+    'rules': {'priority': 'rule_priority', 'to': 'plan.cluster_cidr', 'from': 'plan.cluster_cidr'},
+}
+# The default route of a routed node's table comes from these (it follows the plan's routes).
+DEFAULT_ROUTE_OPTIONS = {'gateway': 'plan.gateway_underlay_address', 'device': 'plan.underlay_interface', 'table': 'table'}
+OPTION_PATTERN = re.compile(r'^(?P<name>[a-z_]+)(?:\[(?P<index>\d+)\])?(?P<rest>.*)$')
+
+
+def fabric_option(component, option, params):
+    """The fabric_node option (or `plan.` key) behind `option` of a component's planner."""
+    match = OPTION_PATTERN.match(option or '')
+    if not match:
+        return option
+    name, index, rest = match.group('name', 'index', 'rest')
+    if component == 'routes' and name == 'routes' and index is not None \
+            and int(index) >= len((params.get('plan') or {}).get('routes') or []):
+        return DEFAULT_ROUTE_OPTIONS.get(rest.lstrip('.'), 'plan.gateway_underlay_address')
+    if component == 'bridge' and name == 'addresses':
+        # One address, from the plan (the planner takes a list).
+        return 'plan.bridge_address'
+    if component == 'masquerade' and name == 'source':
+        return 'plan.subnet' if params['mode'] == 'bridge_nat' else 'plan.cluster_cidr'
+    name = FABRIC_OPTIONS.get(component, {}).get(name, name)
+    return name + ('[%s]' % index if index is not None else '') + rest
+
+
+def _check_plan(plan):
+    if not isinstance(plan, dict):
+        raise OptionError('plan', 'must be the dict the fabric_plan filter returns for this host')
+    missing = [key for key in PLAN_KEYS if key not in plan]
+    if missing:
+        raise OptionError('plan', 'lacks %s; pass the fabric_plan filter\'s entry for this host' % ', '.join(missing))
+
+
+def components(params):
+    """{bridge, endpoints, masquerade, routes, rules} planner parameters (None: not part of this node).
+
+    `params` are fabric_node's options: mode, state, plan, owner, bridge, bridge_mac, mtu,
+    nat_backend, route_protocol, table, rule_priority.
+    """
+    mode, state = params['mode'], params['state']
+    if mode not in MODES:
+        raise OptionError('mode', "'%s' must be one of %s" % (mode, ', '.join(MODES)))
+    plan = params['plan'] or {}
+    present = state == 'present'
+    if present:
+        _check_plan(plan)
+    if plan.get('mode', mode) != mode:
+        raise OptionError('mode', "is %s, but the plan is for a %s fabric (fabric_mode)" % (mode, plan['mode']))
+    owner = params['owner']
+    is_node = plan.get('is_node', True)
+    is_gateway = plan.get('is_gateway', False)
+    result = {'bridge': None, 'endpoints': None, 'masquerade': None, 'routes': None, 'rules': []}
+
+    if mode == 'bridge_nat':
+        result['bridge'] = {
+            'name': params['bridge'], 'netns': None, 'state': 'present' if present else 'absent',
+            'addresses': [plan['bridge_address']] if present else None, 'mtu': params['mtu'] if present else None,
+            'mac': params['bridge_mac'] if present else None, 'stp': None, 'vlan_filtering': None,
+            'ports': None, 'purge_ports': False, 'force': False,
+        }
+    if is_node or not present:
+        result['endpoints'] = {
+            'endpoints': [dict(endpoint, netns=None, interface=None, host_interface=None, mode=None, mtu=None)
+                          for endpoint in plan.get('endpoints', [])] if present else [],
+            'mode': 'bridge' if mode == 'bridge_nat' else 'routed',
+            'bridge': params['bridge'] if mode == 'bridge_nat' and present else None,
+            'gateway': None, 'subnet': plan.get('subnet') if present else None, 'mtu': params['mtu'],
+            'owner': owner, 'purge': True, 'state': 'present', 'host_interface_prefix': 'lf', 'netns': None,
+        }
+    masquerade_source = plan.get('subnet') if mode == 'bridge_nat' else plan.get('cluster_cidr')
+    if present and (mode == 'bridge_nat' or is_gateway):
+        # Only traffic leaving the cluster: containers keep their own address towards other nodes.
+        result['masquerade'] = {'name': 'masquerade', 'state': 'present', 'kind': 'masquerade',
+                                'source': masquerade_source, 'destination': '!' + plan['cluster_cidr']}
+    elif not present:
+        result['masquerade'] = {'name': 'masquerade', 'state': 'absent'}
+
+    routes = list(plan.get('routes', [])) if present else []
+    if present and mode == 'routed' and not is_gateway:
+        # The containers' way out: table `table` holds a default route via the gateway node.
+        routes.append({'destination': 'default', 'gateway': plan['gateway_underlay_address'],
+                       'device': plan['underlay_interface'], 'table': str(params['table'])})
+    result['routes'] = {'routes': routes, 'protocol': params['route_protocol'], 'purge': True, 'netns': None, 'state': 'present'}
+
+    if mode == 'routed' and (not present or not is_gateway):
+        priority = params['rule_priority']
+        if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= RULE_PRIORITY_MAX - 1:
+            raise OptionError('rule_priority', '%s must be between 1 and %d: the second rule uses the next number'
+                              % (priority, RULE_PRIORITY_MAX - 1))
+        cluster = plan.get('cluster_cidr') or params.get('cluster_cidr')
+        if cluster is None:
+            raise OptionError('plan', 'needs cluster_cidr to find the policy rules of the routed fabric')
+        base = {'netns': None, 'state': 'present' if present else 'absent', 'iif': None, 'oif': None, 'fwmark': None}
+        # Cluster traffic stays in the main table; the containers' other traffic uses `table`.
+        result['rules'] = [
+            dict(base, priority=params['rule_priority'], to=cluster, table='main' if present else None, **{'from': None}),
+            dict(base, priority=params['rule_priority'] + 1, to=None, table=str(params['table']) if present else None,
+                 **{'from': cluster}),
+        ]
+    return result

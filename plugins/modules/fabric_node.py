@@ -1,0 +1,149 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: fabric_node
+short_description: Apply a node's part of a bridge_nat or routed fabric in one run
+version_added: 1.0.0
+description:
+  - Builds (or removes) everything one node holds of a fabric, from the node's entry of the
+    M(linuxnet.fabric.fabric_plan) filter, in one module run with one read and one plan of all
+    of it. Each object is planned exactly as its own module plans it - M(linuxnet.fabric.linux_bridge),
+    M(linuxnet.fabric.endpoints), M(linuxnet.fabric.nat_rule), M(linuxnet.fabric.routes),
+    M(linuxnet.fabric.routing_rule) - and everything is validated and planned before the first change.
+  - V(bridge_nat) - the bridge with the node address, the endpoints on it with their published
+    ports, MASQUERADE of the node subnet for traffic leaving the cluster, routes to the other
+    nodes' subnets.
+  - V(routed) - routed /32 endpoints, routes to the other nodes' subnets; on the nodes, policy
+    rules and a table that send the containers' outside traffic to the gateway node; on the
+    gateway, the MASQUERADE of the cluster.
+  - The roles M(linuxnet.fabric.bridge_nat) and M(linuxnet.fabric.routed) call it once per node,
+    because a module run costs a node more than planning a hundred endpoints, so one run is what keeps a
+    no-change C(site.yml) about as fast as a hand-written script.
+author:
+  - linuxnet.fabric developers (@linuxnet-fabric)
+options:
+  mode:
+    description: The fabric.
+    type: str
+    required: true
+    choices: [bridge_nat, routed]
+  state:
+    description: V(present) builds the node's part; V(absent) removes everything O(owner) made for it.
+    type: str
+    choices: [present, absent]
+    default: present
+  plan:
+    description:
+      - This node's entry of the M(linuxnet.fabric.fabric_plan) filter (C(__fabric_plan[inventory_hostname])).
+      - With O(state=absent), only C(cluster_cidr) is needed (routed, to find the policy rules).
+    type: dict
+    required: true
+  owner:
+    description: Ownership label of the endpoints, NAT rules and routes.
+    type: str
+    required: true
+  bridge:
+    description: Name of the node bridge (bridge_nat).
+    type: str
+    default: fabric0
+  bridge_mac:
+    description: MAC address of the bridge; a fixed one keeps it from following its ports.
+    type: str
+  mtu:
+    description: MTU of the bridge and of the endpoints' veths; unset keeps the kernel's.
+    type: int
+  nat_backend:
+    description: Netfilter backend of the NAT rules (see M(linuxnet.fabric.nat_rule)).
+    type: str
+    choices: [nftables, iptables]
+    default: nftables
+  route_protocol:
+    description: Routing protocol number that marks the node's fabric routes (see M(linuxnet.fabric.routes)).
+    type: int
+    default: 76
+  table:
+    description: Routing table of the containers' outside traffic (routed).
+    type: int
+    default: 76
+  rule_priority:
+    description: Priority of the first policy rule (routed); the second uses the next number.
+    type: int
+    default: 31000
+extends_documentation_fragment:
+  - linuxnet.fabric.common.pyroute2
+  - linuxnet.fabric.common.attributes
+notes:
+  - Acts in the node's own network namespace. Must run as root.
+seealso:
+  - module: linuxnet.fabric.fabric_facts
+  - module: linuxnet.fabric.endpoints
+'''
+
+EXAMPLES = r'''
+- name: This node's part of the bridge + NAT fabric
+  linuxnet.fabric.fabric_node:
+    mode: bridge_nat
+    plan: "{{ __fabric_plan[inventory_hostname] }}"
+    owner: bridge_nat
+    bridge: fabric0
+'''
+
+RETURN = r'''
+endpoints:
+  description: The node's endpoints as read back from the kernel (see M(linuxnet.fabric.endpoints)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: web1, netns: web1, host_interface: lf1c2d3e4f5a6b7, mode: bridge, exists: true, addresses: [172.19.11.2/24]}]
+actions:
+  description: The changes made (or, in check mode, that would be made), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create bridge fabric0 (mac=02:5e:11:a0:3c:7d, mtu=None, netns=None, stp=None, vlan_filtering=None)"]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
+from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions
+from ansible_collections.linuxnet.fabric.plugins.module_utils._fabric_node import FabricNode
+from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            mode=dict(type='str', required=True, choices=['bridge_nat', 'routed']),
+            state=dict(_common.STATE_OPTION),
+            plan=dict(type='dict', required=True),
+            owner=dict(type='str', required=True),
+            bridge=dict(type='str', default='fabric0'),
+            bridge_mac=dict(type='str'),
+            mtu=dict(type='int'),
+            nat_backend=dict(type='str', default='nftables', choices=['nftables', 'iptables']),
+            route_protocol=dict(type='int', default=76),
+            table=dict(type='int', default=76),
+            rule_priority=dict(type='int', default=31000),
+        ),
+        supports_check_mode=True,
+    )
+    with _common.failing_on_errors(module):
+        node = FabricNode(module.params, module.run_command)
+        require_pyroute2(module)
+        with Sessions() as sessions:
+            plan = node.plan(sessions)
+            changed = plan.changed or node.nat_changed
+            if changed and not module.check_mode:
+                node.apply(sessions, plan)
+            endpoints = node.endpoints_result(sessions, reread=changed and not module.check_mode)
+    module.exit_json(changed=changed, diff=plan.diff(), actions=node.descriptions(plan), endpoints=endpoints)
+
+
+if __name__ == '__main__':
+    main()
