@@ -11,8 +11,9 @@ Layout (names for lab `fabric`):
   network via the router, nothing else; its ip_forward is never touched;
 - each machine is a set of namespaces (net, mount, uts, pid) held by tini running as `init`
   (PID 1 of the machine, so Ansible sees sysvinit), with private /run and /tmp, overlays on /etc,
-  /var/lib, /var/log, /root and /usr/sbin (hiding /sbin/init), its own sysfs and hostname, eth0 on
-  its segment with a default route via the router, and an sshd on its address.
+  /var/lib, /var/log, /var/backups, /opt, /usr/local, /root and /usr/sbin (hiding /sbin/init), its
+  own sysfs and hostname, eth0 on its segment with a default route via the router, and an sshd
+  on its address.
 
 Everything the lab makes is recorded in <directory>/lab.json (machines by PID and start time), so
 `absent` removes exactly that: it kills only processes it started and only namespaces it named.
@@ -38,7 +39,11 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan import Plan
 
 # (mount point inside the machine, directory name of its overlay layers)
-OVERLAYS = (('/etc', 'etc'), ('/var/lib', 'var_lib'), ('/var/log', 'var_log'), ('/root', 'root'), ('/usr/sbin', 'usr_sbin'))
+# What a machine writes stays its own: configuration, state, logs, backups, locally installed
+# software (/opt, /usr/local), root's home; /usr/sbin to hide /sbin/init. The rest of /usr is
+# the host's (packages are installed on the host for every machine).
+OVERLAYS = (('/etc', 'etc'), ('/var/lib', 'var_lib'), ('/var/log', 'var_log'), ('/var/backups', 'var_backups'),
+            ('/opt', 'opt'), ('/usr/local', 'usr_local'), ('/root', 'root'), ('/usr/sbin', 'usr_sbin'))
 BRIDGES = {'lan': 'lan0', 'outside': 'wan0'}
 ROUTER_PORTS = {'lan': ('router', 'eth0'), 'outside': ('router-out', 'eth1')}
 RECORD_FILE = 'lab.json'

@@ -28,7 +28,8 @@ SEGMENTS = ('lan', 'outside')
 DOCUMENTATION_NETWORKS = tuple(ipaddress.ip_network(cidr) for cidr in ('192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'))
 # Everything a node mounts over (or hides) at start-up: the lab directory must not live there,
 # because the upper directories of the overlays must stay reachable inside the node.
-NODE_PRIVATE_PATHS = ('/etc', '/var/lib', '/var/log', '/root', '/usr/sbin', '/run', '/tmp', '/sys', '/proc', '/dev')
+NODE_PRIVATE_PATHS = ('/etc', '/var/lib', '/var/log', '/var/backups', '/opt', '/usr/local', '/root', '/usr/sbin', '/run', '/tmp',
+                      '/sys', '/proc', '/dev')
 
 DEFAULTS = {
     'name': 'fabric',

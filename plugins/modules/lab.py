@@ -13,8 +13,8 @@ description:
   - Builds (or removes) a lab of simulated machines on the local host, for trying and testing
     container networking across several nodes on a single Linux machine.
   - Each machine is a set of namespaces (network, mount, UTS, PID) with C(tini) running as its
-    C(init), private C(/run) and C(/tmp), overlays on C(/etc), C(/var/lib), C(/var/log), C(/root)
-    and C(/usr/sbin), its own sysfs and host name, and an sshd on its address, so Ansible reaches
+    C(init), private C(/run) and C(/tmp), overlays on C(/etc), C(/var/lib), C(/var/log),
+    C(/var/backups), C(/opt), C(/usr/local), C(/root) and C(/usr/sbin), its own sysfs and host name, and an sshd on its address, so Ansible reaches
     it over real SSH and sees a sysvinit host.
   - Machines on the C(lan) segment share a bridge held in the namespace C(<name>-lan); a router
     namespace C(<name>-router) connects the LAN to the C(outside) segment (a documentation range)
@@ -43,8 +43,8 @@ options:
   directory:
     description:
       - Directory holding the lab's state, machine layers, SSH keys and control sockets.
-      - Must not be under a path machines mount over (C(/etc), C(/var/lib), C(/var/log), C(/root),
-        C(/usr/sbin), C(/run), C(/tmp)).
+      - Must not be under a path machines mount over (C(/etc), C(/var/lib), C(/var/log),
+        C(/var/backups), C(/opt), C(/usr/local), C(/root), C(/usr/sbin), C(/run), C(/tmp)).
     type: path
     required: true
   lan_cidr:
