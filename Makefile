@@ -42,13 +42,21 @@ help:
 
 ## Dependencies ---------------------------------------------------------------------------------
 
+# Services held while installing (policy-rc.d): the packages are for the lab's nodes, and the
+# etcd package would otherwise start an etcd on this machine.
 system-deps:
 	@missing=$$(for package in $(APT_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$package 2>/dev/null | grep -q '^install ok installed' || echo $$package; done); \
 	if [ -n "$$missing" ]; then \
 		echo "apt: installing" $$missing; \
 		apt-get update -qq; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		held=; \
+		if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && held=yes; \
+		fi; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+			|| { [ -z "$$held" ] || rm -f /usr/sbin/policy-rc.d; exit 1; }; \
+		[ -z "$$held" ] || rm -f /usr/sbin/policy-rc.d; \
 	fi
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
