@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import importlib.util
 import os
 import traceback
 
@@ -23,21 +24,43 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._rtnl_dump import Dumper
 
-try:
-    from pyroute2 import IPRoute
-    from pyroute2.netlink.exceptions import NetlinkError
-except ImportError:
-    HAS_PYROUTE2 = False
-    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
 
-    class NetlinkError(Exception):
-        """Stands in so that `except NetlinkError` clauses stay valid without pyroute2."""
+class NetlinkError(Exception):
+    """Stands in until pyroute2 is loaded (load_pyroute2 rebinds the name to pyroute2's class):
+    `except NetlinkError` clauses evaluate the name when an exception passes, and pyroute2 raises
+    none before it is loaded."""
 
-        code = None
-else:
-    HAS_PYROUTE2 = True
-    PYROUTE2_IMPORT_ERROR = None
+    code = None
+
+
+IPRoute = None
+PYROUTE2_IMPORT_ERROR = None
+
+
+def load_pyroute2():
+    """Import pyroute2 (about 0.1 s) on first use; True when it is there.
+
+    Lazy, so that a module run that only reads (fabric_node with nothing to change reads
+    through _rtnl_dump) does not pay for it.
+    """
+    global IPRoute, NetlinkError, PYROUTE2_IMPORT_ERROR  # pylint: disable=global-statement
+    if IPRoute is None and PYROUTE2_IMPORT_ERROR is None:
+        try:
+            from pyroute2 import IPRoute as _IPRoute
+            from pyroute2.netlink.exceptions import NetlinkError as _NetlinkError
+        except ImportError:
+            PYROUTE2_IMPORT_ERROR = traceback.format_exc()
+        else:
+            IPRoute, NetlinkError = _IPRoute, _NetlinkError
+    return IPRoute is not None
+
+
+def pyroute2_found():
+    """Whether pyroute2 can be imported, without importing it."""
+    return importlib.util.find_spec('pyroute2') is not None
+
 
 IFF_UP = 0x1
 AF_INET = 2
@@ -65,9 +88,13 @@ _HINTS = {
 }
 
 
-def require_pyroute2(module):
-    """Fail the module with the standard message when pyroute2 cannot be imported."""
-    if not HAS_PYROUTE2:
+def require_pyroute2(module, load=True):
+    """Fail the module with the standard message when pyroute2 cannot be imported.
+
+    With load=False only whether it is installed is checked; it is imported when a session first
+    needs it (see Session(light=True)).
+    """
+    if not (load_pyroute2() if load else pyroute2_found()):
         module.fail_json(msg=missing_required_lib('pyroute2'), exception=PYROUTE2_IMPORT_ERROR)
 
 
@@ -155,24 +182,50 @@ def public_link(link):
 class Session(object):
     """One rtnetlink socket in one network namespace (None: the caller's own namespace)."""
 
-    def __init__(self, netns=None):
+    def __init__(self, netns=None, light=False):
         self.netns = netns
+        # light: links, addresses, routes and rules are read through _rtnl_dump (standard
+        # library, a fraction of pyroute2's decoding; links carry only the bridge options and
+        # bridge-port options in info_data/port_data), and pyroute2 is loaded only when the
+        # session first changes something. For callers that mostly read: fabric_node.
+        self.light = light
         # name -> ifindex, from every dump and lookup: planned actions name links, and looking
         # each one up again would double the requests of a batch.
         self._indexes = {}
         # The last link dump, until this session changes a link: readers of one run (bridge,
         # endpoints, routes) each want the node's links, and a dump of hundreds is not cheap.
         self._links = None
-        where = _netns.describe(netns) if netns else 'the current network namespace'
+        # Opened now, so that a wrong namespace fails where the session is made.
+        self._ipr = None if light else self._open_ipr()
+        self._dumper = Dumper(netns) if light else None
+
+    def _open_ipr(self):
+        if not load_pyroute2():
+            raise FabricError(missing_required_lib('pyroute2') + '\n' + (PYROUTE2_IMPORT_ERROR or ''))
+        where = _netns.describe(self.netns) if self.netns else 'the current network namespace'
         with reporting('opening a netlink socket in %s' % where):
-            if netns:
-                with _netns.entered(netns):
-                    self.ipr = IPRoute()
-            else:
-                self.ipr = IPRoute()
+            if self.netns:
+                with _netns.entered(self.netns):
+                    return IPRoute()
+            return IPRoute()
+
+    @property
+    def ipr(self):
+        """The pyroute2 IPRoute socket of the namespace (a light session opens it on first use)."""
+        if self._ipr is None:
+            self._ipr = self._open_ipr()
+        return self._ipr
+
+    @property
+    def dumper(self):
+        """The standard-library reader of a light session."""
+        return self._dumper
 
     def close(self):
-        self.ipr.close()
+        if self._ipr is not None:
+            self._ipr.close()
+        if self._dumper is not None:
+            self._dumper.close()
 
     def __enter__(self):
         return self
@@ -194,8 +247,11 @@ class Session(object):
         """
         if self._links is not None and not fresh:
             return self._links
-        with reporting('listing links%s' % self.where()):
-            links = dict((link['name'], link) for link in map(link_from_message, self.ipr.get_links()))
+        if self.light:
+            links = self.dumper.links()
+        else:
+            with reporting('listing links%s' % self.where()):
+                links = dict((link['name'], link) for link in map(link_from_message, self.ipr.get_links()))
         self._indexes = dict((name, link['index']) for name, link in links.items())
         self._links = links
         return links
@@ -266,6 +322,8 @@ class Session(object):
 
     def addresses(self, index=None):
         """Addresses as dicts {index, family, address, prefixlen}, optionally of one link."""
+        if self.light:
+            return self.dumper.addresses(index)
         with reporting('listing addresses%s' % self.where()):
             messages = self.ipr.get_addr(index=index) if index is not None else self.ipr.get_addr()
             return [
@@ -291,6 +349,8 @@ class Session(object):
 
     def routes(self, family=None, table=None):
         """Routes as dicts {dst, prefixlen, gateway, oif, table, scope, priority, proto, family, type, flags}."""
+        if self.light:
+            return self.dumper.routes(family or 0, table)
         with reporting('listing routes%s' % self.where()):
             filters = {}
             if family is not None:
@@ -369,6 +429,8 @@ class Session(object):
 
     def rules(self, family=AF_INET):
         """Routing policy rules as dicts (see rule_from_message)."""
+        if self.light:
+            return self.dumper.rules(family)
         with reporting('listing routing rules%s' % self.where()):
             return [rule_from_message(message) for message in self.ipr.get_rules(family=family)]
 
