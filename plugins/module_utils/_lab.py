@@ -8,7 +8,10 @@ Layout (names for lab `fabric`):
   segment), one port per machine named after it, `router`, `router-out` and `controller`;
 - namespace `fabric-router` routes between the LAN (eth0) and the outside segment (eth1);
 - the controller (this namespace) has `fabric-ctl` on the LAN and a route to the outside
-  network via the router, nothing else; its ip_forward is never touched;
+  network via the router, nothing else; its ip_forward is never touched. That route lives in a
+  table of the lab's own, used only for packets from the controller's LAN address (SSH binds to
+  it), so the host's own traffic never follows it, even to an address in the outside range
+  (sandboxes and proxies do answer on documentation ranges);
 - each machine is a set of namespaces (net, mount, uts, pid) held by tini running as `init`
   (PID 1 of the machine, so Ansible sees sysvinit), with private /run and /tmp, overlays on /etc,
   /var/lib, /var/log, /var/backups, /opt, /usr/local, /root and /usr/sbin (hiding /sbin/init), its
@@ -31,6 +34,7 @@ import socket
 import struct
 import subprocess
 import time
+import zlib
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
@@ -48,6 +52,11 @@ BRIDGES = {'lan': 'lan0', 'outside': 'wan0'}
 ROUTER_PORTS = {'lan': ('router', 'eth0'), 'outside': ('router-out', 'eth1')}
 RECORD_FILE = 'lab.json'
 SSHD_CONFIG = '/etc/ssh/lab_sshd_config'
+# The controller's route to the outside segment: a table per lab (derived from its name, so
+# labs of different names use different tables) and a rule for the controller's LAN address,
+# placed just before the main table's rule (32766).
+CONTROLLER_TABLE_BASE = 0x4c460000
+CONTROLLER_RULE_PRIORITY = 32000
 STOP_TIMEOUT = 10.0
 START_TIMEOUT = 10.0
 
@@ -94,6 +103,11 @@ def _listening(init_pid, address, port=22):
         return False
 
 
+def controller_table(lab_name):
+    """The routing table of a lab's controller route: stable for a name, never a reserved one."""
+    return CONTROLLER_TABLE_BASE + zlib.crc32(lab_name.encode('utf-8')) % 0x10000
+
+
 def _write_file(path, content, mode=0o644):
     parent = os.path.dirname(path)
     if not os.path.isdir(parent):
@@ -117,6 +131,7 @@ class Lab(object):
         self.switch_netns = '%s-lan' % self.name
         self.router_netns = '%s-router' % self.name
         self.controller_link = '%s-ctl' % self.name
+        self.controller_table = controller_table(self.name)
         self.machines = {}
         for machine in spec['machines']:
             prefixlen, gateway = machine_network(spec, machine)
@@ -166,15 +181,36 @@ class Lab(object):
         with Session() as root:
             controller = root.link(self.controller_link)
             host_routes = root.routes(family=AF_INET) if controller is None else []
+            controller_rules = [rule for rule in root.rules(AF_INET) if rule['table'] == self.controller_table]
+            controller_routes = [route for route in root.routes(family=AF_INET, table=self.controller_table)
+                                 if route['table'] == self.controller_table]
         return {
             'switch': _netns.state(self.switch_netns),
             'router': _netns.state(self.router_netns),
             'controller_link': controller is not None,
+            'controller_rules': controller_rules,
+            'controller_route': self._controller_route_matches(controller, controller_rules, controller_routes),
             'host_routes': host_routes,
             'machines': machines,
             'directory': os.path.isdir(self.directory),
             'control_sockets': self._control_sockets(),
         }
+
+    def _controller_rule(self):
+        return {'src': self.spec['lan']['controller'], 'src_len': 32, 'table': self.controller_table,
+                'priority': CONTROLLER_RULE_PRIORITY}
+
+    def _controller_route_matches(self, controller, rules, routes):
+        """Whether the rule and the outside route of the controller are exactly as this lab wants."""
+        if controller is None:
+            return False
+        wanted_rule = self._controller_rule()
+        outside = ipaddress.ip_network(self.spec['outside']['cidr'])
+        rule_ok = any(all(rule.get(key) == value for key, value in wanted_rule.items()) for rule in rules)
+        route_ok = any(route['dst'] == str(outside.network_address) and route['prefixlen'] == outside.prefixlen
+                       and route['gateway'] == self.spec['lan']['router'] and route['oif'] == controller['index']
+                       for route in routes)
+        return rule_ok and route_ok
 
     def _control_sockets(self):
         try:
@@ -217,6 +253,8 @@ class Lab(object):
             running = sorted(name for name, machine in current['machines'].items() if machine['running'])
             if running:
                 plan.add('stop', 'machines', ','.join(running))
+            if current['controller_rules']:
+                plan.add('delete', 'controller-rule', 'table %d' % self.controller_table)
             if current['controller_link']:
                 plan.add('delete', 'controller-link', self.controller_link)
             for netns, key in ((self.router_netns, 'router'), (self.switch_netns, 'switch')):
@@ -239,6 +277,8 @@ class Lab(object):
             plan.add('create', 'router', self.router_netns)
         if not current['controller_link']:
             plan.add('create', 'controller-link', self.controller_link)
+        if not current['controller_route']:
+            plan.add('create', 'controller-route', self.spec['outside']['cidr'], table=self.controller_table)
         for name in sorted(current['machines']):
             observed = current['machines'][name]
             wanted = self.machines.get(name)
@@ -260,6 +300,7 @@ class Lab(object):
             ('close', 'ssh-control'): lambda action: self._close_control_sockets(),
             ('stop', 'machine'): lambda action: self._stop_machines([action.name]),
             ('stop', 'machines'): lambda action: self._stop_machines(action.name.split(',')),
+            ('delete', 'controller-rule'): lambda action: self._delete_controller_rules(),
             ('delete', 'controller-link'): lambda action: self._delete_controller_link(),
             ('delete', 'netns'): lambda action: self._delete_netns(action.name),
             ('remove', 'directory'): lambda action: self._remove_directory(),
@@ -267,6 +308,7 @@ class Lab(object):
             ('create', 'switch'): lambda action: self._create_switch(),
             ('create', 'router'): lambda action: self._create_router(),
             ('create', 'controller-link'): lambda action: self._create_controller_link(),
+            ('create', 'controller-route'): lambda action: self._create_controller_route(),
             ('start', 'machine'): lambda action: self._start_machine(self.machines[action.name]),
             ('start', 'sshd'): lambda action: self._start_sshd(self.machines[action.name]),
         }
@@ -364,10 +406,6 @@ class Lab(object):
                 self._ensure_veth(root, self.controller_link, 'controller', peer_netns_fd=switch_fd)
                 self._ensure_address(root, self.controller_link, self.spec['lan']['controller'],
                                      int(self.spec['lan']['cidr'].split('/')[1]))
-                outside = self.spec['outside']['cidr'].split('/')
-                root.replace_route('routing %s to the lab router' % self.spec['outside']['cidr'],
-                                   dst=outside[0], dst_len=int(outside[1]), gateway=self.spec['lan']['router'],
-                                   oif=root.link(self.controller_link)['index'])
         finally:
             os.close(switch_fd)
         with Session(self.switch_netns) as switch:
@@ -549,6 +587,30 @@ class Lab(object):
         if os.path.isdir(self.directory):
             self._save_record()
 
+    def _create_controller_route(self):
+        outside = self.spec['outside']['cidr'].split('/')
+        with Session() as root:
+            # Rules are not unique in the kernel: remove this lab's old ones (another address)
+            # before adding the one it wants.
+            self._delete_controller_rules(root)
+            root.add_rule('adding the rule for packets from the lab controller %s' % self.spec['lan']['controller'],
+                          family=AF_INET, action='FR_ACT_TO_TBL', **self._controller_rule())
+            root.replace_route('routing %s to the lab router in table %d' % (self.spec['outside']['cidr'], self.controller_table),
+                               dst=outside[0], dst_len=int(outside[1]), gateway=self.spec['lan']['router'],
+                               oif=root.link(self.controller_link)['index'], table=self.controller_table)
+
+    def _delete_controller_rules(self, root=None):
+        if root is None:
+            with Session() as session:
+                return self._delete_controller_rules(session)
+        for rule in root.rules(AF_INET):
+            if rule['table'] == self.controller_table:
+                request = {'family': AF_INET, 'action': 'FR_ACT_TO_TBL', 'table': rule['table'], 'priority': rule['priority']}
+                if rule['src']:
+                    request.update(src=rule['src'], src_len=rule['src_len'])
+                root.delete_rule('deleting the lab controller rule to table %d' % self.controller_table, **request)
+        return None
+
     def _delete_controller_link(self):
         # Deleting it here rather than with the switch namespace: namespace clean-up is
         # asynchronous, and the link would outlive the module for a moment.
@@ -561,8 +623,11 @@ class Lab(object):
         for path in self._control_sockets():
             # Ends the ControlPersist master that Ansible's ssh left running in this namespace.
             self.run_command(['ssh', '-o', 'ControlPath=%s' % path, '-O', 'exit', 'lab-machine'])
-            if os.path.exists(path):
+            try:
+                # The exiting master removes its socket itself, maybe while we look.
                 os.unlink(path)
+            except FileNotFoundError:
+                pass
 
     def _remove_directory(self):
         if self.record.get('made_run_netns_mount'):
@@ -586,6 +651,8 @@ class Lab(object):
             'switch_netns': self.switch_netns,
             'router_netns': self.router_netns,
             'controller_link': self.controller_link,
+            'controller_address': self.spec['lan']['controller'],
+            'controller_table': self.controller_table,
             'private_key': self.private_key,
             'control_path_dir': self.control_path_dir,
             'machines': machines,

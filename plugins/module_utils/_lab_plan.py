@@ -23,8 +23,9 @@ MACHINE_NAME_PATTERN = re.compile(r'^[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?$')
 # Port names the switch namespace uses for itself.
 RESERVED_MACHINE_NAMES = frozenset(['router', 'controller', 'lan0', 'wan0', 'lo'])
 SEGMENTS = ('lan', 'outside')
-# The controller gets a route to the outside network; restricting it to the RFC 5737 ranges
-# guarantees the route can never shadow a real network of the host.
+# The outside segment stands for "the internet" without being any real network: RFC 5737 ranges
+# only. (The controller's route to it is policy-routed, see _lab: resolvers of sandboxes do answer
+# with addresses of these ranges.)
 DOCUMENTATION_NETWORKS = tuple(ipaddress.ip_network(cidr) for cidr in ('192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'))
 # Everything a node mounts over (or hides) at start-up: the lab directory must not live there,
 # because the upper directories of the overlays must stay reachable inside the node.

@@ -20,6 +20,10 @@ description:
     namespace C(<name>-router) connects the LAN to the C(outside) segment (a documentation range)
     and is every machine's default gateway. The controller gets an interface C(<name>-ctl) on the
     LAN and a route to the outside network, nothing else; its IP forwarding is never changed.
+  - The controller's route to the outside network is in a routing table of the lab (see RV(lab.controller_table))
+    that a rule selects only for packets from O(lan_controller_address), so the host's own traffic
+    never follows it. SSH to an outside machine must bind to that address
+    (C(ansible_ssh_extra_args=-o BindAddress=<address>); the role's inventory sets it).
   - Everything made is recorded in O(directory); O(state=absent) removes exactly that (processes
     by PID and start time, the namespaces named after the lab, SSH control sockets, the directory)
     and nothing else.
@@ -163,6 +167,16 @@ lab:
       description: The controller's interface on the LAN.
       type: str
       sample: demo-ctl
+    controller_address:
+      description: The controller's address on the LAN; SSH to outside machines binds to it.
+      type: str
+      sample: 10.88.0.254
+    controller_table:
+      description:
+        - Routing table holding the controller's route to the outside network, looked up (rule
+          priority 32000) only for packets from RV(lab.controller_address). Derived from the lab name.
+      type: int
+      sample: 1279684513
     private_key:
       description: Private key the controller logs in with (as root).
       type: str
