@@ -117,6 +117,10 @@ def member_info(data_dir, env_file=None, packages=(), status_text=None):
         'initial_cluster': env.get('ETCD_INITIAL_CLUSTER') or None,
         'initial_cluster_state': env.get('ETCD_INITIAL_CLUSTER_STATE') or None,
         'name': env.get('ETCD_NAME') or None,
+        # What the running member was started with: moving its data dir or its peer URL under it
+        # would bootstrap a new cluster or cut it off (the role refuses both).
+        'configured_data_dir': env.get('ETCD_DATA_DIR') or None,
+        'configured_peer_url': env.get('ETCD_INITIAL_ADVERTISE_PEER_URLS') or None,
         # What sd_booted(3) checks: the host runs systemd as its service manager.
         'systemd': os.path.isdir('/run/systemd/system'),
         'package_versions': package_versions(list(packages), status_text if status_text is not None else _read(DPKG_STATUS))

@@ -103,6 +103,16 @@ initial_cluster_state:
   returned: always
   type: str
   sample: new
+configured_data_dir:
+  description: C(ETCD_DATA_DIR) of O(env_file) (null when unset), the data dir the member was configured with.
+  returned: always
+  type: str
+  sample: /var/lib/etcd/fabric
+configured_peer_url:
+  description: C(ETCD_INITIAL_ADVERTISE_PEER_URLS) of O(env_file) (null when unset), the peer URL the member was configured with.
+  returned: always
+  type: str
+  sample: https://10.88.0.11:2380
 systemd:
   description: Whether the host runs systemd as its service manager.
   returned: always

@@ -212,9 +212,18 @@ def test_member_info_of_a_member_with_data(member):
         'initial_cluster': 'node1=https://10.88.0.11:2380,node2=https://10.88.0.12:2380',
         'initial_cluster_state': 'new',
         'name': 'node1',
+        'configured_data_dir': '/var/lib/etcd/fabric',
+        'configured_peer_url': None,
         'systemd': os.path.isdir('/run/systemd/system'),
         'package_versions': {'etcd-server': '3.4.23-4+b4', 'etcd-client': None},
     }
+
+
+def test_member_info_reads_the_configured_peer_url(member):
+    with open(member['env_file'], 'a') as handle:
+        handle.write('ETCD_INITIAL_ADVERTISE_PEER_URLS="https://10.88.0.11:2380"\n')
+    info = member_info(member['data_dir'], member['env_file'])
+    assert (info['configured_data_dir'], info['configured_peer_url']) == ('/var/lib/etcd/fabric', 'https://10.88.0.11:2380')
 
 
 def test_member_info_of_an_empty_data_dir(member):
