@@ -115,6 +115,8 @@ nothing_changed() {
 
 PLANNING="Plan and check the cluster (fails here, naming the variable, on bad input)"
 READ="Read the member's data dir, settings, files, service and installed version"
+# An assert on what READ returned (it changes nothing).
+RUNNING_MEMBER_CHECK="Refuse to move the data dir or the address of a running member"
 
 # expect_failure <name> <task that must fail> <text the message must contain>...
 expect_failure() {
@@ -135,7 +137,7 @@ expect_failure() {
     # download ran: no task that changes a member or makes certificates.
     while IFS= read -r task; do
         case "$task" in
-            "Validating arguments against arg spec 'main'"* | "$PLANNING" | "$READ") ;;
+            "Validating arguments against arg spec 'main'"* | "$PLANNING" | "$READ" | "$RUNNING_MEMBER_CHECK") ;;
             "Build, join, restart or remove members" | "Download the release archive on the controller and verify its checksum") ;;
             "Create the archive cache directory" | "Download the archive, checking etcd_archive_checksum") ;;
             "Stop on a failed download or a checksum mismatch (nothing changed on the members)") ;;
