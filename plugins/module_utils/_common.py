@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _names, _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns, _validate
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
 
 # Documented once, in the doc fragment linuxnet.fabric.common.
@@ -24,12 +24,7 @@ def argument_spec(**specific):
 
 def check_netns_option(value, option='netns'):
     """Validate a `netns`-style option (a name under /run/netns, or an absolute path)."""
-    if value is None:
-        return None
-    problem = _names.netns_reference_error(value)
-    if problem:
-        raise OptionError(option, problem)
-    return value
+    return _validate.netns(option, value)
 
 
 def check(option, problem):

@@ -80,6 +80,21 @@ def execute(sessions, actions):
         handler(sessions, action)
 
 
+def reconcile(read, plan_of, check_mode):
+    """The body of a single-object module: read the kernel, plan, apply unless check mode, read again.
+
+    read(sessions) -> current state; plan_of(current) -> Plan. Returns (plan, current), current
+    being what the kernel holds after the run (in check mode: before it, as nothing changed).
+    """
+    with Sessions() as sessions:
+        current = read(sessions)
+        plan = plan_of(current)
+        if plan.changed and not check_mode:
+            execute(sessions, plan.actions)
+            current = read(sessions)
+    return plan, current
+
+
 def index_of(session, name):
     index = session.index(name)
     if index is None:

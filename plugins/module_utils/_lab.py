@@ -300,7 +300,7 @@ class Lab(object):
             ('close', 'ssh-control'): lambda action: self._close_control_sockets(),
             ('stop', 'machine'): lambda action: self._stop_machines([action.name]),
             ('stop', 'machines'): lambda action: self._stop_machines(action.name.split(',')),
-            ('delete', 'controller-rule'): lambda action: self._delete_controller_rules(),
+            ('delete', 'controller-rule'): lambda action: self._with_root(self._delete_controller_rules),
             ('delete', 'controller-link'): lambda action: self._delete_controller_link(),
             ('delete', 'netns'): lambda action: self._delete_netns(action.name),
             ('remove', 'directory'): lambda action: self._remove_directory(),
@@ -599,17 +599,18 @@ class Lab(object):
                                dst=outside[0], dst_len=int(outside[1]), gateway=self.spec['lan']['router'],
                                oif=root.link(self.controller_link)['index'], table=self.controller_table)
 
-    def _delete_controller_rules(self, root=None):
-        if root is None:
-            with Session() as session:
-                return self._delete_controller_rules(session)
+    @staticmethod
+    def _with_root(work):
+        with Session() as root:
+            work(root)
+
+    def _delete_controller_rules(self, root):
         for rule in root.rules(AF_INET):
             if rule['table'] == self.controller_table:
                 request = {'family': AF_INET, 'action': 'FR_ACT_TO_TBL', 'table': rule['table'], 'priority': rule['priority']}
                 if rule['src']:
                     request.update(src=rule['src'], src_len=rule['src_len'])
                 root.delete_rule('deleting the lab controller rule to table %d' % self.controller_table, **request)
-        return None
 
     def _delete_controller_link(self):
         # Deleting it here rather than with the switch namespace: namespace clean-up is

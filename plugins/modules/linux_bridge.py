@@ -165,7 +165,7 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions, execute
+from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_bridge import bridge_view, desired_bridge, plan_bridge
 from ansible_collections.linuxnet.fabric.plugins.module_utils._readers import read_bridge
@@ -194,13 +194,8 @@ def main():
         desired = desired_bridge(module.params)
         require_pyroute2(module)
         _common.require_existing_netns('netns', desired['netns'])
-        with Sessions() as sessions:
-            session = sessions(desired['netns'])
-            current = read_bridge(session, desired)
-            plan = plan_bridge(desired, current)
-            if plan.changed and not module.check_mode:
-                execute(sessions, plan.actions)
-                current = read_bridge(session, desired)
+        plan, current = reconcile(lambda sessions: read_bridge(sessions(desired['netns']), desired),
+                                  lambda current: plan_bridge(desired, current), module.check_mode)
     module.exit_json(
         changed=plan.changed,
         diff=plan.diff(),

@@ -189,19 +189,10 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions, execute
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, AF_INET6, require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
+from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_route import desired_route, plan_route, route_view, selected_route
-
-
-def read_routes(session, desired):
-    """Routes of the destination's family, link names by index and local addresses of the namespace."""
-    family = AF_INET if desired['family'] == 4 else AF_INET6
-    return {
-        'routes': session.routes(family=family),
-        'link_names': dict((link['index'], name) for name, link in session.links().items()),
-        'local_addresses': [address['address'] for address in session.addresses() if address['family'] == family],
-    }
+from ansible_collections.linuxnet.fabric.plugins.module_utils._readers import read_routes
 
 
 def main():
@@ -223,13 +214,8 @@ def main():
         desired = desired_route(module.params)
         require_pyroute2(module)
         _common.require_existing_netns('netns', desired['netns'])
-        with Sessions() as sessions:
-            session = sessions(desired['netns'])
-            current = read_routes(session, desired)
-            plan = plan_route(desired, current)
-            if plan.changed and not module.check_mode:
-                execute(sessions, plan.actions)
-                current = read_routes(session, desired)
+        plan, current = reconcile(lambda sessions: read_routes(sessions(desired['netns'])),
+                                  lambda current: plan_route(desired, current), module.check_mode)
     module.exit_json(
         changed=plan.changed,
         diff=plan.diff(),

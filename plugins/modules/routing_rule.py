@@ -95,7 +95,7 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions, execute
+from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, AF_INET6, require_pyroute2
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_rule import desired_rule, matching_rules, plan_rule, text
 
@@ -119,14 +119,10 @@ def main():
         require_pyroute2(module)
         _common.require_existing_netns('netns', desired['netns'])
         family = AF_INET6 if desired['family'] == 6 else AF_INET
-        with Sessions() as sessions:
-            session = sessions(desired['netns'])
-            plan = plan_rule(desired, session.rules(family))
-            rules = plan.before['rules']
-            if plan.changed and not module.check_mode:
-                execute(sessions, plan.actions)
-                rules = [text(rule) for rule in matching_rules(desired, session.rules(family))]
-    module.exit_json(changed=plan.changed, diff=plan.diff(), actions=plan.descriptions(), rules=rules)
+        plan, current = reconcile(lambda sessions: sessions(desired['netns']).rules(family),
+                                  lambda current: plan_rule(desired, current), module.check_mode)
+    module.exit_json(changed=plan.changed, diff=plan.diff(), actions=plan.descriptions(),
+                     rules=[text(rule) for rule in matching_rules(desired, current)])
 
 
 if __name__ == '__main__':

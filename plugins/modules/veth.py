@@ -128,7 +128,7 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions, execute
+from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_link import link_view
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_veth import desired_veth, plan_veth, where
@@ -182,12 +182,8 @@ def main():
         require_pyroute2(module)
         _common.require_existing_netns('netns', desired['netns'])
         _common.require_existing_netns('peer_netns', desired['peer_netns'])
-        with Sessions() as sessions:
-            current = read_pair(sessions, desired)
-            plan = plan_veth(desired, current)
-            if plan.changed and not module.check_mode:
-                execute(sessions, plan.actions)
-                current = read_pair(sessions, desired)
+        plan, current = reconcile(lambda sessions: read_pair(sessions, desired),
+                                  lambda current: plan_veth(desired, current), module.check_mode)
     module.exit_json(
         changed=plan.changed,
         diff=plan.diff(),

@@ -227,7 +227,7 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions, execute
+from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, require_pyroute2
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_vxlan import Observed, desired_vxlan, plan_vxlan
 
@@ -273,13 +273,8 @@ def main():
         desired = desired_vxlan(module.params)
         require_pyroute2(module)
         _common.require_existing_netns('netns', desired['netns'])
-        with Sessions() as sessions:
-            session = sessions(desired['netns'])
-            current = read_vxlan(session, desired['name'])
-            plan = plan_vxlan(desired, current)
-            if plan.changed and not module.check_mode:
-                execute(sessions, plan.actions)
-                current = read_vxlan(session, desired['name'])
+        plan, current = reconcile(lambda sessions: read_vxlan(sessions(desired['netns']), desired['name']),
+                                  lambda current: plan_vxlan(desired, current), module.check_mode)
     state = Observed(desired['name'], current).view()
     # In check mode nothing was created: report the MAC the device would get.
     predicted = plan.after if module.check_mode else state
