@@ -16,7 +16,10 @@ import pwd
 import re
 import stat as stat_module
 
+# The host's files the facts come from (unit tests point them at files of their own).
 DPKG_STATUS = '/var/lib/dpkg/status'
+# What sd_booted(3) checks: the host runs systemd as its service manager.
+SYSTEMD_RUNTIME_DIRECTORY = '/run/systemd/system'
 ENV_LINE = re.compile(r'^\s*(?:export\s+)?([A-Z][A-Z0-9_]*)=(.*)$')
 VERSION_LINE = re.compile(r'^etcd Version:\s*(\S+)', re.MULTILINE)
 
@@ -78,14 +81,23 @@ def path_state(path):
         with open(path, 'rb') as handle:
             digest = hashlib.sha1(handle.read()).hexdigest()
     return {'exists': True, 'type': kind, 'mode': '%04o' % stat_module.S_IMODE(found.st_mode),
-            'owner': _name(pwd.getpwuid, found.st_uid), 'group': _name(grp.getgrgid, found.st_gid), 'sha1': digest}
+            'owner': user_name(found.st_uid), 'group': group_name(found.st_gid), 'sha1': digest}
 
 
-def _name(lookup, number):
+def name_of(lookup, number):
+    """The name a user or group database lookup gives a number, or the number when it has none."""
     try:
         return lookup(number)[0]
     except KeyError:
         return str(number)
+
+
+def user_name(uid):
+    return name_of(pwd.getpwuid, uid)
+
+
+def group_name(gid):
+    return name_of(grp.getgrgid, gid)
 
 
 def sysv_enabled(service, rc_root='/etc'):
@@ -121,8 +133,7 @@ def member_info(data_dir, env_file=None, packages=(), status_text=None):
         # would bootstrap a new cluster or cut it off (the role refuses both).
         'configured_data_dir': env.get('ETCD_DATA_DIR') or None,
         'configured_peer_url': env.get('ETCD_INITIAL_ADVERTISE_PEER_URLS') or None,
-        # What sd_booted(3) checks: the host runs systemd as its service manager.
-        'systemd': os.path.isdir('/run/systemd/system'),
+        'systemd': os.path.isdir(SYSTEMD_RUNTIME_DIRECTORY),
         'package_versions': package_versions(list(packages), status_text if status_text is not None else _read(DPKG_STATUS))
         if packages else {},
     }

@@ -54,10 +54,11 @@ NFT_HANDLE_PATTERN = re.compile(r'^\s*(.*\S)\s+# handle (\d+)$')
 NFT_MISSING_TABLE = 'No such file or directory'
 
 
-def find_command(name):
-    """Absolute path of a command on PATH or in the sbin directories."""
-    search = os.pathsep.join([os.environ.get('PATH', '')] + list(SBIN_DIRECTORIES))
-    found = shutil.which(name, path=search)
+def find_command(name, search_path=None):
+    """Absolute path of a command on `search_path` (default: PATH and the sbin directories)."""
+    if search_path is None:
+        search_path = os.pathsep.join([os.environ.get('PATH', '')] + list(SBIN_DIRECTORIES))
+    found = shutil.which(name, path=search_path)
     if not found:
         raise FabricError("command '%s' was not found (install the package that provides it)" % name)
     return found
@@ -182,20 +183,47 @@ def parse_nft(json_text, listing):
     return entries
 
 
+class Host(object):
+    """What the iptables backend learns from the machine besides running commands; tests give a
+    stand-in (unit tests never read the host they run on)."""
+
+    def __init__(self, legacy_table_names_file='/proc/thread-self/net/ip_tables_names'):
+        # The kernel lists the legacy (x_tables) tables that exist in the reading thread's namespace.
+        self.legacy_table_names_file = legacy_table_names_file
+
+    @staticmethod
+    def find_command(name):
+        return find_command(name)
+
+    @staticmethod
+    def is_legacy(command):
+        """Whether an iptables command is the legacy (x_tables) one: Debian's alternatives resolve
+        iptables-save to xtables-legacy-multi or xtables-nft-multi."""
+        return 'legacy' in os.path.basename(os.path.realpath(command))
+
+    def legacy_table_names(self):
+        """The legacy tables of the calling thread's network namespace."""
+        try:
+            with open(self.legacy_table_names_file) as names:
+                return names.read().split()
+        except FileNotFoundError:
+            return []
+
+
 class IptablesBackend(object):
     """Rules in the iptables nat table, through iptables-save and iptables-restore --noflush."""
 
     kind = 'iptables'
 
-    def __init__(self, run_command, netns=None, variant='auto'):
+    def __init__(self, run_command, netns=None, variant='auto', host=None):
         if variant not in IPTABLES_COMMANDS:
             raise OptionError('iptables_variant', "'%s' must be one of %s" % (variant, ', '.join(sorted(IPTABLES_COMMANDS))))
+        self.host = host or Host()
         save, restore = IPTABLES_COMMANDS[variant]
-        self.save_command = find_command(save)
-        self.restore_command = find_command(restore)
+        self.save_command = self.host.find_command(save)
+        self.restore_command = self.host.find_command(restore)
         self.commands = Commands(run_command, netns)
-        # Debian's alternatives resolve iptables-save to xtables-legacy-multi or xtables-nft-multi.
-        self.legacy = 'legacy' in os.path.basename(os.path.realpath(self.save_command))
+        self.legacy = self.host.is_legacy(self.save_command)
 
     def read(self):
         if self.legacy and not self._legacy_nat_table_exists():
@@ -206,14 +234,10 @@ class IptablesBackend(object):
         """Whether the namespace has a legacy nat table, found without creating one.
 
         `iptables-legacy-save -t nat` instantiates the table in a namespace that has none, which
-        would make even a check-mode read leave a trace; the kernel lists existing tables here.
+        would make even a check-mode read leave a trace; the kernel lists existing tables instead.
         """
         with self.commands.inside():
-            try:
-                with open('/proc/thread-self/net/ip_tables_names') as names:
-                    return 'nat' in names.read().split()
-            except FileNotFoundError:
-                return False
+            return 'nat' in self.host.legacy_table_names()
 
     def apply(self, plan):
         require_plan_for(plan, self.kind)
@@ -227,8 +251,8 @@ class NftablesBackend(object):
 
     kind = 'nftables'
 
-    def __init__(self, run_command, netns=None):
-        self.nft_command = find_command('nft')
+    def __init__(self, run_command, netns=None, host=None):
+        self.nft_command = (host or Host()).find_command('nft')
         self.commands = Commands(run_command, netns)
 
     def read(self):
@@ -248,14 +272,15 @@ class NftablesBackend(object):
             self.commands.checked([self.nft_command, '-f', '-'], data=nft_batch(plan))
 
 
-def make_backend(kind, run_command, netns=None, iptables_variant='auto'):
+def make_backend(kind, run_command, netns=None, iptables_variant='auto', host=None):
     """The backend `kind` ('iptables' or 'nftables') acting in `netns` (None: the caller's own).
 
     run_command(argv, data=None, binary_data=False) -> (rc, stdout, stderr), as
-    AnsibleModule.run_command. Missing commands fail here, before anything is read or changed.
+    AnsibleModule.run_command; `host` finds commands and probes legacy tables (default: Host()).
+    Missing commands fail here, before anything is read or changed.
     """
     if kind == 'iptables':
-        return IptablesBackend(run_command, netns, iptables_variant)
+        return IptablesBackend(run_command, netns, iptables_variant, host)
     if kind == 'nftables':
-        return NftablesBackend(run_command, netns)
+        return NftablesBackend(run_command, netns, host)
     raise OptionError('backend', "'%s' must be one of iptables, nftables" % kind)

@@ -22,8 +22,11 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl impor
 
 SIOCGIFADDR = 0x8915
 SIOCGIFNETMASK = 0x891B
+# The host's files the facts come from (unit tests point them at files of their own).
 SYS_CLASS_NET = '/sys/class/net'
 DPKG_STATUS = '/var/lib/dpkg/status'
+PROC_SYS = '/proc/sys'
+PROC_NET_ROUTE = '/proc/net/route'
 
 
 def _read(path):
@@ -36,7 +39,7 @@ def _read(path):
 
 def default_route_interface(route_table=None):
     """The interface of the IPv4 default route with the lowest metric (/proc/net/route), or None."""
-    text = route_table if route_table is not None else _read('/proc/net/route') or ''
+    text = route_table if route_table is not None else _read(PROC_NET_ROUTE) or ''
     best = None
     for line in text.splitlines()[1:]:
         fields = line.split()
@@ -127,7 +130,7 @@ def pending_sysctls(wanted, persisted, record):
     """
     pending = []
     for name, value in sorted(wanted.items()):
-        now = _read(os.path.join('/proc/sys', *key_of('sysctls', name)))
+        now = _read(os.path.join(PROC_SYS, *key_of('sysctls', name)))
         value = ' '.join(str(value).split())
         if now is None or ' '.join(now.split()) != value \
                 or (persisted is not None and persisted.get(name) != value) \
@@ -143,7 +146,7 @@ def node_facts(owner=None, packages=(), record_file=None, persist_file=None, sys
     return {
         'underlay': underlay(),
         'endpoints': owned_endpoints(owner) if owner else [],
-        'ip_forward': int((_read('/proc/sys/net/ipv4/ip_forward') or '0').strip() or 0),
+        'ip_forward': int((_read(os.path.join(PROC_SYS, 'net', 'ipv4', 'ip_forward')) or '0').strip() or 0),
         'missing_packages': missing_packages(list(packages)),
         'record': record,
         'persisted': persisted,

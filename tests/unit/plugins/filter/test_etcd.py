@@ -4,17 +4,16 @@
 
 from __future__ import annotations
 
-import grp
 import hashlib
 import json
 import os
-import pwd
 
 import pytest
 
 from ansible_collections.linuxnet.fabric.plugins.filter import etcd as etcd_filter
 from ansible_collections.linuxnet.fabric.plugins.filter.etcd import (
     EtcdPlanError, etcd_cluster, etcd_membership, plan_membership, stale_paths)
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _etcd_member
 from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_member import path_state
 
 SHA256 = 'sha256:' + 'a' * 64
@@ -595,8 +594,15 @@ def test_membership_with_other_variable_names():
 
 # --- stale_paths ---------------------------------------------------------------------------------
 
-USER = pwd.getpwuid(os.getuid())[0]
-GROUP = grp.getgrgid(os.getgid())[0]
+# The user and group databases are the test's: names of its own for the numbers files get here.
+USER = 'member-owner'
+GROUP = 'member-group'
+
+
+@pytest.fixture(autouse=True)
+def owner_names(monkeypatch):
+    monkeypatch.setattr(_etcd_member, 'user_name', lambda uid: USER if uid == os.getuid() else str(uid))
+    monkeypatch.setattr(_etcd_member, 'group_name', lambda gid: GROUP if gid == os.getgid() else str(gid))
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@
 
 from __future__ import annotations
 
-import grp
 import hashlib
 import os
-import pwd
 
 import pytest
 
@@ -15,8 +13,23 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils import _etcd_membe
 from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_member import (
     binary_version, env_values, member_info, package_versions, path_state, sysv_enabled)
 
-USER = pwd.getpwuid(os.getuid())[0]
-GROUP = grp.getgrgid(os.getgid())[0]
+# The user and group databases are the test's: names of its own for the numbers files get here.
+USER = 'member-owner'
+GROUP = 'member-group'
+
+
+@pytest.fixture(autouse=True)
+def owner_names(monkeypatch):
+    monkeypatch.setattr(_etcd_member, 'user_name', lambda uid: USER if uid == os.getuid() else str(uid))
+    monkeypatch.setattr(_etcd_member, 'group_name', lambda gid: GROUP if gid == os.getgid() else str(gid))
+
+
+@pytest.fixture(autouse=True)
+def systemd_runtime_directory(tmp_path, monkeypatch):
+    """A host without systemd unless a test makes the directory."""
+    path = tmp_path / 'run-systemd-system'
+    monkeypatch.setattr(_etcd_member, 'SYSTEMD_RUNTIME_DIRECTORY', str(path))
+    return path
 
 ENV_FILE = '''# Managed by linuxnet.fabric (role etcd); changes here are overwritten.
 ETCD_NAME="node1"
@@ -155,15 +168,13 @@ def test_path_state_of_a_missing_path(tmp_path):
     assert path_state(str(tmp_path / 'missing' / 'below')) == MISSING
 
 
-def test_path_state_names_unknown_owners_by_number(tmp_path, monkeypatch):
-    def unknown(number):
-        raise KeyError(number)
-    monkeypatch.setattr(_etcd_member.pwd, 'getpwuid', unknown)
-    monkeypatch.setattr(_etcd_member.grp, 'getgrgid', unknown)
-    path = tmp_path / 'file'
-    path.write_text('x')
-    state = path_state(str(path))
-    assert (state['owner'], state['group']) == (str(os.getuid()), str(os.getgid()))
+@pytest.mark.parametrize('known, expected', [(True, 'root'), (False, '0')])
+def test_names_of_unknown_owners_are_their_numbers(known, expected):
+    def lookup(number):
+        if not known:
+            raise KeyError(number)
+        return ('root', 'x', number)
+    assert _etcd_member.name_of(lookup, 0) == expected
 
 
 @pytest.mark.parametrize('links, enabled', [
@@ -214,7 +225,7 @@ def test_member_info_of_a_member_with_data(member):
         'name': 'node1',
         'configured_data_dir': '/var/lib/etcd/fabric',
         'configured_peer_url': None,
-        'systemd': os.path.isdir('/run/systemd/system'),
+        'systemd': False,
         'package_versions': {'etcd-server': '3.4.23-4+b4', 'etcd-client': None},
     }
 
@@ -266,3 +277,9 @@ def test_member_info_reads_the_dpkg_status_file(member, monkeypatch):
     monkeypatch.setattr(_etcd_member, 'DPKG_STATUS', str(member['tmp'] / 'no-dpkg'))
     assert member_info(member['data_dir'], packages=['etcd-server'])['package_versions'] is None
     assert member_info(member['data_dir'], packages=[])['package_versions'] == {}
+
+
+def test_member_info_sees_systemd_by_its_runtime_directory(member, systemd_runtime_directory):
+    assert member_info(member['data_dir'])['systemd'] is False
+    systemd_runtime_directory.mkdir()
+    assert member_info(member['data_dir'])['systemd'] is True

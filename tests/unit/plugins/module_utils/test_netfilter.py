@@ -65,9 +65,34 @@ class FakeRunCommand(object):
         return self.answers[(argv[0].rsplit('/', 1)[-1],) + tuple(argv[1:])]
 
 
+MACHINE_HOST = _netfilter.Host
+
+
+class FakeHost(_netfilter.Host):
+    """The machine as the backend sees it: commands in /usr/sbin, resolving to the nft or the
+    legacy multi-call binary, and the legacy tables the namespace has."""
+
+    def __init__(self, legacy=False, legacy_tables=()):
+        self.legacy = legacy
+        self.legacy_tables = list(legacy_tables)
+        self.table_reads = 0
+
+    @staticmethod
+    def find_command(name):
+        return '/usr/sbin/' + name
+
+    def is_legacy(self, command):
+        return self.legacy or 'legacy' in command
+
+    def legacy_table_names(self):
+        self.table_reads += 1
+        return self.legacy_tables
+
+
 @pytest.fixture(autouse=True)
 def commands_found(monkeypatch):
-    monkeypatch.setattr(_netfilter, 'find_command', lambda name: '/usr/sbin/' + name)
+    """Backends made without a host of their own get a fake one (never the machine's)."""
+    monkeypatch.setattr(_netfilter, 'Host', FakeHost)
 
 
 def test_parse_iptables_save_keeps_only_our_pieces_and_tagged_rules_in_our_chains():
@@ -105,8 +130,11 @@ def test_iptables_backend_reads_and_applies_with_the_variant_commands(variant, s
         (save, '-t', 'nat'): (0, IPTABLES_SAVE, ''),
         (restore, '-w', '10', '--noflush'): (0, '', ''),
     })
-    backend = _netfilter.make_backend('iptables', run_command, iptables_variant=variant)
+    host = FakeHost(legacy_tables=['filter', 'nat'])
+    backend = _netfilter.make_backend('iptables', run_command, iptables_variant=variant, host=host)
     current = backend.read()
+    # Only the legacy variant asks the kernel whether the table exists before it reads it.
+    assert host.table_reads == (1 if variant == 'legacy' else 0)
     plan = plan_rules([normalise_rule({'name': 'web', 'state': 'absent'})], current, 'team')
     backend.apply(plan)
     argv, data, binary_data = run_command.calls[-1]
@@ -183,7 +211,44 @@ def test_make_backend_rejects_unknown_choices(kind, variant, option):
     assert raised.value.option == option
 
 
-def test_find_command_names_the_missing_command(monkeypatch):
-    monkeypatch.undo()
+@pytest.mark.parametrize('legacy, tables, reads', [
+    # A legacy iptables whose namespace has no nat table: nothing to read, and iptables-legacy-save
+    # is not run (it would create the table, even in check mode).
+    (True, ['filter'], False),
+    (True, [], False),
+    (True, ['filter', 'nat'], True),
+    # iptables-nft reads the nft ruleset, which creates nothing: no probe needed.
+    (False, [], True),
+])
+def test_iptables_backend_reads_a_legacy_nat_table_only_when_it_exists(legacy, tables, reads):
+    run_command = FakeRunCommand({('iptables-save', '-t', 'nat'): (0, IPTABLES_SAVE, '')})
+    backend = _netfilter.make_backend('iptables', run_command, host=FakeHost(legacy=legacy, legacy_tables=tables))
+    current = backend.read()
+    assert bool(run_command.calls) is reads
+    assert (len(current) == 6) is reads
+
+
+def test_host_probes_the_files_and_links_it_is_pointed_at(tmp_path):
+    names = tmp_path / 'ip_tables_names'
+    names.write_text('filter\nnat\n')
+    (tmp_path / 'xtables-legacy-multi').write_text('')
+    (tmp_path / 'iptables-save').symlink_to(tmp_path / 'xtables-legacy-multi')
+    (tmp_path / 'xtables-nft-multi').write_text('')
+    (tmp_path / 'iptables-nft-save').symlink_to(tmp_path / 'xtables-nft-multi')
+    host = MACHINE_HOST(legacy_table_names_file=str(names))
+    assert host.legacy_table_names() == ['filter', 'nat']
+    assert host.is_legacy(str(tmp_path / 'iptables-save')) is True
+    assert host.is_legacy(str(tmp_path / 'iptables-nft-save')) is False
+    assert MACHINE_HOST(legacy_table_names_file=str(tmp_path / 'missing')).legacy_table_names() == []
+
+
+def test_find_command_names_the_missing_command(tmp_path):
     with pytest.raises(FabricError, match="command 'no-such-iptables' was not found"):
-        _netfilter.find_command('no-such-iptables')
+        _netfilter.find_command('no-such-iptables', search_path=str(tmp_path))
+
+
+def test_find_command_searches_the_path_it_is_given(tmp_path):
+    command = tmp_path / 'iptables-save'
+    command.write_text('#!/bin/sh\n')
+    command.chmod(0o755)
+    assert _netfilter.find_command('iptables-save', search_path=str(tmp_path)) == str(command)

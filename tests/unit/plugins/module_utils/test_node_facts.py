@@ -183,53 +183,61 @@ def test_owned_endpoints_without_sysfs(tmp_path, monkeypatch):
     assert owned_endpoints('bridge_nat') == []
 
 
-def read_sysctl(name):
-    with open('/proc/sys/' + name.replace('.', '/')) as handle:
-        return ' '.join(handle.read().split())
-
-
-# Read only: the tests compare with the values this machine has, and change none.
+# A /proc/sys of the test's own: the values are the test's, never the machine's.
 IP_FORWARD = 'net.ipv4.ip_forward'
 RECORDED = {'sysctl ' + IP_FORWARD: '0'}
+PORT_RANGE = 'net.ipv4.ip_local_port_range'
+
+
+@pytest.fixture
+def proc_sys(tmp_path, monkeypatch):
+    """A fake /proc/sys with ip_forward=1 and a tab-separated ip_local_port_range, as the kernel
+    writes it; returns a function that sets one more value."""
+    root = tmp_path / 'proc-sys'
+
+    def set_value(name, value):
+        path = root.joinpath(*name.split('.'))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(value + '\n')
+
+    set_value(IP_FORWARD, '1')
+    set_value(PORT_RANGE, '32768\t60999')
+    monkeypatch.setattr(_node_facts, 'PROC_SYS', str(root))
+    return set_value
 
 
 @pytest.mark.parametrize('persisted, record, pending', [
-    ({IP_FORWARD: 'NOW'}, RECORDED, []),
+    ({IP_FORWARD: '1'}, RECORDED, []),
     ({}, RECORDED, [IP_FORWARD]),
     ({IP_FORWARD: 'OTHER'}, RECORDED, [IP_FORWARD]),
-    ({IP_FORWARD: 'NOW'}, {}, [IP_FORWARD]),
-    ({IP_FORWARD: 'NOW'}, {'sysctl net.ipv4.other': '0'}, [IP_FORWARD]),
+    ({IP_FORWARD: '1'}, {}, [IP_FORWARD]),
+    ({IP_FORWARD: '1'}, {'sysctl net.ipv4.other': '0'}, [IP_FORWARD]),
     # Without a persist file or a record file, there is nothing to wait for in them.
     (None, RECORDED, []),
-    ({IP_FORWARD: 'NOW'}, None, []),
+    ({IP_FORWARD: '1'}, None, []),
     (None, None, []),
 ])
-def test_pending_sysctls(persisted, record, pending):
-    now = read_sysctl(IP_FORWARD)
-    if persisted:
-        persisted = dict((name, now if value == 'NOW' else value) for name, value in persisted.items())
-    assert pending_sysctls({IP_FORWARD: now}, persisted, record) == pending
+def test_pending_sysctls(proc_sys, persisted, record, pending):
+    assert pending_sysctls({IP_FORWARD: '1'}, persisted, record) == pending
 
 
-def test_a_sysctl_with_another_value_is_pending():
-    other = '1' if read_sysctl(IP_FORWARD) == '0' else '0'
-    assert pending_sysctls({IP_FORWARD: other}, {IP_FORWARD: other}, RECORDED) == [IP_FORWARD]
+def test_a_sysctl_with_another_value_is_pending(proc_sys):
+    assert pending_sysctls({IP_FORWARD: '0'}, {IP_FORWARD: '0'}, RECORDED) == [IP_FORWARD]
+    proc_sys(IP_FORWARD, '0')
+    assert pending_sysctls({IP_FORWARD: '0'}, {IP_FORWARD: '0'}, RECORDED) == []
 
 
-def test_values_compare_field_by_field():
+def test_values_compare_field_by_field(proc_sys):
     """The kernel separates fields with tabs; a value given with spaces is the same value."""
-    now = read_sysctl('net.ipv4.ip_local_port_range')
-    spaced = '  '.join(now.split())
-    assert pending_sysctls({'net.ipv4.ip_local_port_range': spaced}, {'net.ipv4.ip_local_port_range': now},
-                           {'sysctl net.ipv4.ip_local_port_range': 'x'}) == []
+    assert pending_sysctls({PORT_RANGE: '32768  60999'}, {PORT_RANGE: '32768 60999'}, {'sysctl ' + PORT_RANGE: 'x'}) == []
+    assert pending_sysctls({PORT_RANGE: '32768 61000'}, {PORT_RANGE: '32768 61000'}, {'sysctl ' + PORT_RANGE: 'x'}) == [PORT_RANGE]
 
 
-def test_integers_compare_as_their_text():
-    now = read_sysctl(IP_FORWARD)
-    assert pending_sysctls({IP_FORWARD: int(now)}, {IP_FORWARD: now}, RECORDED) == []
+def test_integers_compare_as_their_text(proc_sys):
+    assert pending_sysctls({IP_FORWARD: 1}, {IP_FORWARD: '1'}, RECORDED) == []
 
 
-def test_a_missing_sysctl_is_pending_and_the_result_is_sorted():
+def test_a_missing_sysctl_is_pending_and_the_result_is_sorted(proc_sys):
     wanted = {'net.ipv4.no_such_sysctl': '1', 'net.core.no_such_either': '1'}
     assert pending_sysctls(wanted, {}, {}) == ['net.core.no_such_either', 'net.ipv4.no_such_sysctl']
 
@@ -241,33 +249,72 @@ def test_a_bad_sysctl_name_names_the_option(name):
     assert raised.value.option == 'sysctls'
 
 
-def test_node_facts_reads_the_files_it_is_given(tmp_path, monkeypatch):
+@pytest.fixture
+def node(tmp_path, monkeypatch, proc_sys):
+    """A node of the test's own: its default route on eth0 (/proc/net/route), eth0's address and
+    netmask (the ioctls), its MTU and aliases (/sys/class/net), no dpkg database."""
+    route_table = tmp_path / 'route'
+    route_table.write_text(ROUTE_HEADER + route_line('eth0'))
+    sys_class_net = tmp_path / 'sys-class-net'
+    sys_class_net.mkdir()
+    make_interface(sys_class_net, 'eth0')
+    answers = {_node_facts.SIOCGIFADDR: '10.88.0.11', _node_facts.SIOCGIFNETMASK: '255.255.255.0'}
+    asked = []
+
+    def address_of(interface, request):
+        asked.append(interface)
+        return answers[request]
+
+    monkeypatch.setattr(_node_facts, 'PROC_NET_ROUTE', str(route_table))
+    monkeypatch.setattr(_node_facts, 'SYS_CLASS_NET', str(sys_class_net))
+    monkeypatch.setattr(_node_facts, 'DPKG_STATUS', str(tmp_path / 'no-dpkg'))
+    monkeypatch.setattr(_node_facts, '_ioctl_address', address_of)
+    return {'tmp': tmp_path, 'sys_class_net': sys_class_net, 'route_table': route_table, 'asked': asked}
+
+
+def test_node_facts_reads_the_files_it_is_given(node, monkeypatch):
+    tmp_path = node['tmp']
     record = tmp_path / 'linuxnet_fabric.fact'
     record.write_text(json.dumps(RECORDED))
     persist = tmp_path / '90-linuxnet-fabric.conf'
-    now = read_sysctl(IP_FORWARD)
-    persist.write_text('# comment\n%s = %s\n' % (IP_FORWARD, now))
+    persist.write_text('# comment\n%s = 1\n' % IP_FORWARD)
     status = tmp_path / 'status'
     status.write_text(DPKG_STATUS)
     monkeypatch.setattr(_node_facts, 'DPKG_STATUS', str(status))
-    monkeypatch.setattr(_node_facts, 'SYS_CLASS_NET', str(tmp_path))
+    make_interface(node['sys_class_net'], 'lf1', 'linuxnet.fabric endpoint owner=bridge_nat name=web netns=web created_netns=1 '
+                                                 'address=172.19.11.2/24')
     facts = _node_facts.node_facts('bridge_nat', ['iproute2', 'nftables', 'python3-pyroute2'], str(record), str(persist),
-                                   {IP_FORWARD: now})
+                                   {IP_FORWARD: '1'})
     assert facts['record'] == RECORDED
-    assert facts['persisted'] == {IP_FORWARD: now}
+    assert facts['persisted'] == {IP_FORWARD: '1'}
     assert facts['persisted'] == persisted_values(persist.read_text())
     assert facts['missing_packages'] == ['python3-pyroute2']
     assert facts['pending_sysctls'] == []
-    assert facts['ip_forward'] == int(now)
-    assert facts['endpoints'] == []
+    assert facts['ip_forward'] == 1
+    assert facts['underlay'] == {'interface': 'eth0', 'address': '10.88.0.11', 'prefix': 24, 'mtu': 1500}
+    assert node['asked'] == ['eth0', 'eth0']
+    assert facts['endpoints'] == [{'name': 'web', 'netns': 'web', 'host_interface': 'lf1', 'address': '172.19.11.2/24'}]
     assert set(facts) == {'underlay', 'endpoints', 'ip_forward', 'missing_packages', 'record', 'persisted', 'pending_sysctls'}
 
 
-def test_node_facts_without_files_or_owner(tmp_path, monkeypatch):
-    monkeypatch.setattr(_node_facts, 'DPKG_STATUS', str(tmp_path / 'no-dpkg'))
+def test_node_facts_without_files_or_owner(node, proc_sys):
+    proc_sys(IP_FORWARD, '0')
     facts = _node_facts.node_facts()
     assert facts['record'] == {} and facts['persisted'] == {}
     assert facts['endpoints'] == []
     assert facts['missing_packages'] is None
     assert facts['pending_sysctls'] == []
-    assert facts['ip_forward'] in (0, 1)
+    assert facts['ip_forward'] == 0
+
+
+def test_node_facts_of_a_node_without_a_default_route(node):
+    node['route_table'].write_text(ROUTE_HEADER)
+    assert _node_facts.node_facts()['underlay'] == {}
+    assert node['asked'] == []
+
+
+def test_node_facts_of_an_interface_without_an_address(node, monkeypatch):
+    def no_address(interface, request):
+        raise OSError(99, 'Cannot assign requested address')
+    monkeypatch.setattr(_node_facts, '_ioctl_address', no_address)
+    assert _node_facts.node_facts()['underlay'] == {}
