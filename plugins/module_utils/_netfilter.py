@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: linuxnet.fabric contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Netfilter backends for NAT rules: read the collection's rules from the kernel, apply plans.
+"""Netfilter backends for NAT and forward rules: read the collection's rules, apply plans.
 
 Both backends run the distribution's own tools (iptables-save/-restore, nft) through the
 caller's run_command (AnsibleModule.run_command), so the rules are written exactly as those tools
@@ -25,12 +25,14 @@ import shutil
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_nat import (
-    IPTABLES_CHAINS,
+    IPTABLES_CHAIN_TABLE,
     IPTABLES_JUMPS,
     JUMP_TAG,
+    NFT_CHAIN_TABLE,
     NFT_CHAINS,
     NFT_FAMILY,
     NFT_TABLE,
+    TABLES,
     infrastructure,
     iptables_batch,
     nft_batch,
@@ -123,31 +125,40 @@ def comment_of(line):
 
 
 def parse_iptables_save(text):
-    """Entries of `iptables-save -t nat` output: our chains, our jumps, and tagged rules in our chains.
+    """Entries of `iptables-save` output (tables nat and filter): our chains, our jumps, and
+    tagged rules in our chains.
 
-    Rules anywhere else, or in our chains without a valid tag, are not ours and are left out.
+    Rules anywhere else, in other tables, or in our chains without a valid tag, are not ours and
+    are left out.
     """
-    pieces = dict(((piece['kind'], piece['name']), piece) for piece in infrastructure('iptables'))
-    jump_sources = set(builtin for builtin, _matches, _chain in IPTABLES_JUMPS)
+    pieces = dict(((piece['kind'], piece['name']), piece) for piece in infrastructure('iptables', TABLES))
+    jump_sources = dict(((table, builtin), chain) for table, builtin, _matches, chain in IPTABLES_JUMPS)
     entries = []
+    table = None
     for line in text.splitlines():
+        if line.startswith('*'):
+            table = line[1:].strip()
+            continue
+        if table not in TABLES:
+            continue
         if line.startswith(':'):
             chain = line[1:].split(' ', 1)[0]
-            if chain in IPTABLES_CHAINS:
+            if IPTABLES_CHAIN_TABLE.get(chain) == table:
                 entries.append(dict(pieces[('chain', chain)]))
             continue
         if not line.startswith('-A '):
             continue
         chain = line.split(' ', 2)[1]
         comment = comment_of(line)
-        if chain in IPTABLES_CHAINS:
+        if IPTABLES_CHAIN_TABLE.get(chain) == table:
             tag = parse_tag(comment)
             if tag:
                 owner, name, digest = tag
                 entries.append({'kind': 'rule', 'owner': owner, 'name': name, 'digest': digest, 'tag': comment,
-                                'chain': chain, 'text': line})
-        elif chain in jump_sources and comment == JUMP_TAG:
-            entries.append({'kind': 'jump', 'owner': None, 'name': chain, 'digest': None, 'tag': JUMP_TAG, 'text': line})
+                                'chain': chain, 'text': line, 'table': table})
+        elif (table, chain) in jump_sources and comment == JUMP_TAG and line.endswith(' -j ' + jump_sources[(table, chain)]):
+            entries.append({'kind': 'jump', 'owner': None, 'name': chain, 'digest': None, 'tag': JUMP_TAG, 'text': line,
+                            'table': table})
     return entries
 
 
@@ -162,12 +173,13 @@ def parse_nft(json_text, listing):
     entries = []
     for item in json.loads(json_text).get('nftables', []):
         if 'table' in item:
-            entries.append(dict(infrastructure('nftables')[0]))
+            entries.append(dict(infrastructure('nftables', TABLES)[0]))
         elif 'chain' in item and item['chain']['name'] in our_chains:
             chain = item['chain']
             definition = 'type %s hook %s priority %s; policy %s;' % (chain['type'], chain['hook'], chain['prio'], chain['policy'])
             entries.append({'kind': 'chain', 'owner': None, 'name': chain['name'], 'digest': None, 'tag': None,
-                            'definition': definition, 'text': 'chain %s { %s }' % (chain['name'], definition)})
+                            'definition': definition, 'text': 'chain %s { %s }' % (chain['name'], definition),
+                            'table': NFT_CHAIN_TABLE[chain['name']]})
         elif 'rule' in item:
             rule = item['rule']
             tag = parse_tag(rule.get('comment'))
@@ -179,65 +191,37 @@ def parse_nft(json_text, listing):
             statement = statements[rule['handle']]
             entries.append({'kind': 'rule', 'owner': owner, 'name': name, 'digest': digest, 'tag': rule['comment'],
                             'chain': rule['chain'], 'handle': rule['handle'], 'statement': statement,
-                            'text': nft_text(rule['chain'], statement)})
+                            'text': nft_text(rule['chain'], statement), 'table': NFT_CHAIN_TABLE.get(rule['chain'], 'nat')})
     return entries
 
 
 class Host(object):
-    """What the iptables backend learns from the machine besides running commands; tests give a
-    stand-in (unit tests never read the host they run on)."""
-
-    def __init__(self, legacy_table_names_file='/proc/thread-self/net/ip_tables_names'):
-        # The kernel lists the legacy (x_tables) tables that exist in the reading thread's namespace.
-        self.legacy_table_names_file = legacy_table_names_file
+    """How a backend finds its commands on the machine; tests give a stand-in (unit tests never
+    look at the host they run on)."""
 
     @staticmethod
     def find_command(name):
         return find_command(name)
 
-    @staticmethod
-    def is_legacy(command):
-        """Whether an iptables command is the legacy (x_tables) one: Debian's alternatives resolve
-        iptables-save to xtables-legacy-multi or xtables-nft-multi."""
-        return 'legacy' in os.path.basename(os.path.realpath(command))
-
-    def legacy_table_names(self):
-        """The legacy tables of the calling thread's network namespace."""
-        try:
-            with open(self.legacy_table_names_file) as names:
-                return names.read().split()
-        except FileNotFoundError:
-            return []
-
 
 class IptablesBackend(object):
-    """Rules in the iptables nat table, through iptables-save and iptables-restore --noflush."""
+    """Rules in the iptables nat and filter tables, through iptables-save and iptables-restore --noflush."""
 
     kind = 'iptables'
 
     def __init__(self, run_command, netns=None, variant='auto', host=None):
         if variant not in IPTABLES_COMMANDS:
             raise OptionError('iptables_variant', "'%s' must be one of %s" % (variant, ', '.join(sorted(IPTABLES_COMMANDS))))
-        self.host = host or Host()
+        host = host or Host()
         save, restore = IPTABLES_COMMANDS[variant]
-        self.save_command = self.host.find_command(save)
-        self.restore_command = self.host.find_command(restore)
+        self.save_command = host.find_command(save)
+        self.restore_command = host.find_command(restore)
         self.commands = Commands(run_command, netns)
-        self.legacy = self.host.is_legacy(self.save_command)
 
     def read(self):
-        if self.legacy and not self._legacy_nat_table_exists():
-            return []
-        return parse_iptables_save(self.commands.checked([self.save_command, '-t', 'nat']))
-
-    def _legacy_nat_table_exists(self):
-        """Whether the namespace has a legacy nat table, found without creating one.
-
-        `iptables-legacy-save -t nat` instantiates the table in a namespace that has none, which
-        would make even a check-mode read leave a trace; the kernel lists existing tables instead.
-        """
-        with self.commands.inside():
-            return 'nat' in self.host.legacy_table_names()
+        # Without -t, iptables-save lists the tables that exist and creates none: `-t nat` would
+        # make iptables-legacy instantiate a missing table, so even a check-mode read left a trace.
+        return parse_iptables_save(self.commands.checked([self.save_command]))
 
     def apply(self, plan):
         require_plan_for(plan, self.kind)

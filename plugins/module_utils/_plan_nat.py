@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: linuxnet.fabric contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""NAT rules: model, validation, rendering, ownership tags and planning. Pure: no Ansible, no kernel.
+"""NAT and forward rules: model, validation, rendering, ownership tags and planning. Pure: no
+Ansible, no kernel.
 
 A rule is a plain dict made by normalise_rule(). Every kernel rule written for it carries the
 comment tag "linuxnet.fabric:<owner>:<name>:<digest>", where the digest hashes the rule's
@@ -9,11 +10,14 @@ normalised options. Comparing desired with current rules is comparing tags, so r
 printed by iptables-save or nft (whose canonical forms differ between versions) are never parsed.
 
 Kernel layout:
-- iptables (table nat): rules live in the chains LINUXNET-DNAT (entered from PREROUTING and, for
+- iptables, table nat: rules live in the chains LINUXNET-DNAT (entered from PREROUTING and, for
   local clients, OUTPUT, for local destinations only, as Docker does) and LINUXNET-POSTROUTING
-  (entered from POSTROUTING). The entering jumps carry the tag JUMP_TAG.
+  (entered from POSTROUTING); table filter (the `accept` kind, forward accepts): the chain
+  LINUXNET-FORWARD, entered from FORWARD. The entering jumps carry the tag JUMP_TAG.
 - nftables: the table `ip linuxnet_fabric`, with one base chain per hook (prerouting, output,
-  postrouting); the local-destination test is part of each dnat rule.
+  postrouting; forward for accepts); the local-destination test is part of each dnat rule.
+The chains and jumps of a table exist exactly while a rule of that table does (the nft table
+while any rule does), so a node with NAT rules only never gets a filter table from us.
 A dnat rule also writes a MASQUERADE of traffic from the target to itself (hairpin), so a
 container reaching its own published port gets the answer from the node, not from itself.
 
@@ -31,7 +35,11 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils import _validate
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan import Plan
 
-KINDS = ('masquerade', 'snat', 'dnat')
+KINDS = ('masquerade', 'snat', 'dnat', 'accept')
+# The netfilter table each kind lives in. `accept` is a forward accept: what a fabric needs where
+# the FORWARD chain drops by default (Docker sets that policy).
+KIND_TABLE = {'masquerade': 'nat', 'snat': 'nat', 'dnat': 'nat', 'accept': 'filter'}
+TABLES = ('nat', 'filter')
 PROTOCOLS = ('tcp', 'udp', 'sctp')
 STATES = ('present', 'absent')
 BACKENDS = ('iptables', 'nftables')
@@ -41,9 +49,11 @@ KIND_OPTIONS = {
     'masquerade': ('source', 'destination', 'out_interface'),
     'snat': ('source', 'destination', 'out_interface', 'to_address'),
     'dnat': ('source', 'in_interface', 'protocol', 'host_port', 'host_address', 'to_address', 'to_port'),
+    'accept': ('source', 'destination', 'in_interface', 'out_interface'),
 }
 KIND_REQUIRED = {
     'masquerade': (),
+    'accept': (),
     'snat': ('to_address',),
     'dnat': ('protocol', 'host_port', 'to_address'),
 }
@@ -67,23 +77,33 @@ PORT_RANGE_PATTERN = re.compile(r'^(\d+)(?:-(\d+))?$')
 
 IPTABLES_DNAT_CHAIN = 'LINUXNET-DNAT'
 IPTABLES_POSTROUTING_CHAIN = 'LINUXNET-POSTROUTING'
-IPTABLES_CHAINS = (IPTABLES_DNAT_CHAIN, IPTABLES_POSTROUTING_CHAIN)
-# (built-in chain, matches, our chain). Loopback is left out of OUTPUT as Docker does: DNAT of
-# 127.0.0.0/8 would need route_localnet.
+IPTABLES_FORWARD_CHAIN = 'LINUXNET-FORWARD'
+# Our chains per table, in the order iptables-save lists them (alphabetical).
+IPTABLES_TABLE_CHAINS = {'nat': (IPTABLES_DNAT_CHAIN, IPTABLES_POSTROUTING_CHAIN), 'filter': (IPTABLES_FORWARD_CHAIN,)}
+IPTABLES_CHAINS = IPTABLES_TABLE_CHAINS['nat'] + IPTABLES_TABLE_CHAINS['filter']
+IPTABLES_CHAIN_TABLE = dict((chain, table) for table, chains in IPTABLES_TABLE_CHAINS.items() for chain in chains)
+# (table, built-in chain, matches, our chain). Loopback is left out of OUTPUT as Docker does: DNAT
+# of 127.0.0.0/8 would need route_localnet. The FORWARD jump is appended: rules already there
+# (Docker's DOCKER-USER jump among them) are evaluated first, and it still comes before the
+# chain's policy.
 IPTABLES_JUMPS = (
-    ('PREROUTING', '-m addrtype --dst-type LOCAL', IPTABLES_DNAT_CHAIN),
-    ('OUTPUT', '! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL', IPTABLES_DNAT_CHAIN),
-    ('POSTROUTING', '', IPTABLES_POSTROUTING_CHAIN),
+    ('nat', 'PREROUTING', '-m addrtype --dst-type LOCAL', IPTABLES_DNAT_CHAIN),
+    ('nat', 'OUTPUT', '! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL', IPTABLES_DNAT_CHAIN),
+    ('nat', 'POSTROUTING', '', IPTABLES_POSTROUTING_CHAIN),
+    ('filter', 'FORWARD', '', IPTABLES_FORWARD_CHAIN),
 )
 
 NFT_FAMILY = 'ip'
 NFT_TABLE = 'linuxnet_fabric'
-# Priorities as numbers (dstnat = -100, srcnat = 100) because `nft -j` reports them that way.
+# Priorities as numbers (dstnat = -100, srcnat = 100, filter = 0) because `nft -j` reports them
+# that way.
 NFT_CHAINS = (
     ('prerouting', 'type nat hook prerouting priority -100; policy accept;'),
     ('output', 'type nat hook output priority -100; policy accept;'),
     ('postrouting', 'type nat hook postrouting priority 100; policy accept;'),
+    ('forward', 'type filter hook forward priority 0; policy accept;'),
 )
+NFT_CHAIN_TABLE = {'prerouting': 'nat', 'output': 'nat', 'postrouting': 'nat', 'forward': 'filter'}
 NFT_LOCAL_DESTINATION = {
     'prerouting': 'fib daddr type local',
     'output': 'ip daddr != 127.0.0.0/8 fib daddr type local',
@@ -327,6 +347,8 @@ def iptables_rules(rule, tag):
         ('-s', rule['source']), ('-d', destination_match(rule)), ('-i', rule['in_interface']), ('-o', rule['out_interface']),
     ) if value]
     kind = rule['kind']
+    if kind == 'accept':
+        return [(IPTABLES_FORWARD_CHAIN, iptables_line(IPTABLES_FORWARD_CHAIN, matches, tag, '-j ACCEPT'))]
     if kind == 'masquerade':
         return [(IPTABLES_POSTROUTING_CHAIN, iptables_line(IPTABLES_POSTROUTING_CHAIN, matches, tag, '-j MASQUERADE'))]
     if kind == 'snat':
@@ -369,6 +391,8 @@ def nft_rules(rule, tag):
         ('iifname', rule['in_interface'], nft_interface), ('oifname', rule['out_interface'], nft_interface),
     ) if value]
     kind = rule['kind']
+    if kind == 'accept':
+        return [('forward', ' '.join(matches + ['accept', comment]))]
     if kind == 'masquerade':
         return [('postrouting', ' '.join(matches + ['masquerade', comment]))]
     if kind == 'snat':
@@ -398,24 +422,35 @@ def nft_text(chain, statement):
 def rendered_entries(rule, owner, backend):
     """The kernel rules for `rule`, as entries shaped like a backend's read() returns them."""
     tag = tag_of(owner, rule)
-    base = {'kind': 'rule', 'owner': owner, 'name': rule['name'], 'digest': digest_of(rule), 'tag': tag}
+    base = {'kind': 'rule', 'owner': owner, 'name': rule['name'], 'digest': digest_of(rule), 'tag': tag,
+            'table': KIND_TABLE[rule['kind']]}
     if backend == 'iptables':
         return [dict(base, chain=chain, text=line) for chain, line in iptables_rules(rule, tag)]
     return [dict(base, chain=chain, statement=statement, text=nft_text(chain, statement))
             for chain, statement in nft_rules(rule, tag)]
 
 
-def infrastructure(backend):
-    """The chains, jumps or table every rule needs, in the order they are created."""
+def jump_line(builtin, matches, chain):
+    return ' '.join(part for part in ('-A', builtin, matches, '-m comment --comment "%s"' % JUMP_TAG, '-j', chain) if part)
+
+
+def infrastructure(backend, tables=('nat',)):
+    """The chains, jumps or table the rules of `tables` need, in the order they are created.
+
+    Each piece names the netfilter table it serves (`table`; None for the nft table itself,
+    which every rule needs).
+    """
     if backend == 'iptables':
-        pieces = [{'kind': 'chain', 'name': chain, 'text': '-N %s' % chain} for chain in IPTABLES_CHAINS]
-        for builtin, matches, chain in IPTABLES_JUMPS:
-            line = ' '.join(part for part in ('-A', builtin, matches, '-m comment --comment "%s"' % JUMP_TAG, '-j', chain) if part)
-            pieces.append({'kind': 'jump', 'name': builtin, 'text': line})
+        pieces = [{'kind': 'chain', 'name': chain, 'text': '-N %s' % chain, 'table': table}
+                  for table in TABLES if table in tables for chain in IPTABLES_TABLE_CHAINS[table]]
+        pieces.extend({'kind': 'jump', 'name': builtin, 'text': jump_line(builtin, matches, chain), 'table': table}
+                      for table, builtin, matches, chain in IPTABLES_JUMPS if table in tables)
     else:
-        pieces = [{'kind': 'table', 'name': '%s %s' % (NFT_FAMILY, NFT_TABLE), 'text': 'table %s %s' % (NFT_FAMILY, NFT_TABLE)}]
-        pieces.extend({'kind': 'chain', 'name': chain, 'definition': definition,
-                       'text': 'chain %s { %s }' % (chain, definition)} for chain, definition in NFT_CHAINS)
+        pieces = [{'kind': 'table', 'name': '%s %s' % (NFT_FAMILY, NFT_TABLE), 'text': 'table %s %s' % (NFT_FAMILY, NFT_TABLE),
+                   'table': None}] if tables else []
+        pieces.extend({'kind': 'chain', 'name': chain, 'definition': definition, 'table': NFT_CHAIN_TABLE[chain],
+                       'text': 'chain %s { %s }' % (chain, definition)}
+                      for chain, definition in NFT_CHAINS if NFT_CHAIN_TABLE[chain] in tables)
     for piece in pieces:
         piece.update(owner=None, digest=None, tag=JUMP_TAG if piece['kind'] == 'jump' else None)
     return pieces
@@ -438,62 +473,69 @@ def describe_entry(entry):
     return '%s:%s' % (entry['owner'], entry['name'])
 
 
+def action_kind(entry):
+    """'nat rule', 'filter jump', ...: the netfilter table and what the entry is. The nft table
+    itself is 'nat table', as it has always been called (it held NAT chains only at first)."""
+    return '%s %s' % (entry.get('table') or 'nat', entry['kind'])
+
+
 def add_rule_action(plan, entry):
     if plan.backend == 'iptables':
-        plan.add('add', 'nat rule', describe_entry(entry), rule=entry['text'])
+        plan.add('add', action_kind(entry), describe_entry(entry), rule=entry['text'], _table=entry['table'])
     else:
-        plan.add('add', 'nat rule', describe_entry(entry), chain=entry['chain'], rule=entry['statement'])
+        plan.add('add', action_kind(entry), describe_entry(entry), chain=entry['chain'], rule=entry['statement'])
 
 
 def delete_action(plan, entry):
     """Delete a rule or jump read from the kernel."""
-    kind = 'nat rule' if entry['kind'] == 'rule' else 'nat jump'
     name = describe_entry(entry) if entry['kind'] == 'rule' else entry['name']
     if plan.backend == 'iptables':
-        plan.add('delete', kind, name, rule=entry['text'])
+        plan.add('delete', action_kind(entry), name, rule=entry['text'], _table=entry['table'])
     else:
-        plan.add('delete', kind, name, chain=entry['chain'], handle=entry['handle'], rule=entry['statement'])
+        plan.add('delete', action_kind(entry), name, chain=entry['chain'], handle=entry['handle'], rule=entry['statement'])
 
 
 def create_piece_action(plan, piece):
     if piece['kind'] == 'jump':
-        plan.add('add', 'nat jump', piece['name'], rule=piece['text'])
+        plan.add('add', action_kind(piece), piece['name'], rule=piece['text'], _table=piece['table'])
     elif piece['kind'] == 'chain' and plan.backend == 'nftables':
-        plan.add('create', 'nat chain', piece['name'], definition=piece['definition'])
+        plan.add('create', action_kind(piece), piece['name'], definition=piece['definition'])
     else:
-        plan.add('create', 'nat %s' % piece['kind'], piece['name'])
+        plan.add('create', action_kind(piece), piece['name'], _table=piece['table'])
 
 
 def remove_piece_action(plan, entry):
     if entry['kind'] == 'jump':
         delete_action(plan, entry)
     else:
-        plan.add('delete', 'nat %s' % entry['kind'], entry['name'])
+        plan.add('delete', action_kind(entry), entry['name'], _table=entry['table'])
 
 
-def infrastructure_changes(backend, present, needed):
+def infrastructure_changes(backend, present, needed_tables):
     """(pieces to create, pieces to remove, pieces there will be) so that the shared chains and
-    jumps (or table) exist exactly while some rule does.
+    jumps of a table (or the nft table) exist exactly while some rule of that table does.
 
     Duplicates (a jump added twice by hand or by a crashed run) are removed, so each rule is
     evaluated once.
     """
-    if not needed:
-        if backend == 'nftables':
-            # Deleting the table deletes its chains with it.
-            return [], [entry for entry in present if entry['kind'] == 'table'], []
-        # Jumps first: a chain that is still jumped to cannot be deleted.
-        return [], sorted(present, key=lambda entry: entry['kind'] != 'jump'), []
-    found, duplicates = {}, []
+    if not needed_tables and backend == 'nftables':
+        # Deleting the table deletes its chains with it.
+        return [], [entry for entry in present if entry['kind'] == 'table'], []
+    found, extra = {}, []
     for entry in present:
         key = (entry['kind'], entry['name'])
         if key in found:
-            duplicates.append(entry)
+            extra.append(entry)
         else:
             found[key] = entry
-    wanted = infrastructure(backend)
+    wanted = infrastructure(backend, needed_tables)
+    wanted_keys = set((piece['kind'], piece['name']) for piece in wanted)
+    # Pieces of a table no rule needs any more; jumps first: a chain that is still jumped to
+    # cannot be deleted.
+    extra.extend(entry for key, entry in found.items() if key not in wanted_keys)
     creations = [piece for piece in wanted if (piece['kind'], piece['name']) not in found]
-    return creations, duplicates, [found.get((piece['kind'], piece['name']), piece) for piece in wanted]
+    removals = sorted(extra, key=lambda entry: entry['kind'] != 'jump')
+    return creations, removals, [found.get((piece['kind'], piece['name']), piece) for piece in wanted]
 
 
 def plan_rules(desired_rules, current_rules, owner, purge=False, backend='iptables'):
@@ -537,8 +579,9 @@ def plan_rules(desired_rules, current_rules, owner, purge=False, backend='iptabl
         removed.extend(entry for entry in mine if entry['name'] not in wanted_names
                        and entry not in removed)
 
-    remaining = len(rules) - len(removed) + len(added)
-    creations, removals, pieces_after = infrastructure_changes(backend, present_pieces, remaining > 0)
+    remaining = [entry for entry in rules if entry not in removed] + added
+    needed_tables = tuple(table for table in TABLES if any(entry['table'] == table for entry in remaining))
+    creations, removals, pieces_after = infrastructure_changes(backend, present_pieces, needed_tables)
     for piece in creations:
         create_piece_action(plan, piece)
     for entry in removed:
@@ -565,10 +608,12 @@ def in_listing_order(backend, entries):
 # --- batches -------------------------------------------------------------------------------------
 
 def iptables_batch(plan):
-    """iptables-restore --noflush input that carries out the plan in one commit."""
-    lines = ['*nat']
+    """iptables-restore --noflush input that carries out the plan: one commit per table, the
+    actions of each table in the plan's order."""
+    sections = dict((table, []) for table in TABLES)
     for action in plan.actions:
-        if action.kind == 'nat chain':
+        lines = sections[action.details['_table']]
+        if action.kind.endswith(' chain'):
             lines.append('%s %s' % ('-N' if action.verb == 'create' else '-X', action.name))
         elif action.verb == 'add':
             lines.append(action.details['rule'])
@@ -576,8 +621,11 @@ def iptables_batch(plan):
             # A rule is deleted by its exact specification as iptables-save printed it, which
             # iptables matches against the rule itself (never against its position).
             lines.append('-D' + action.details['rule'][len('-A'):])
-    lines.append('COMMIT')
-    return '\n'.join(lines) + '\n'
+    text = []
+    for table in TABLES:
+        if sections[table]:
+            text.extend(['*%s' % table] + sections[table] + ['COMMIT'])
+    return '\n'.join(text) + '\n'
 
 
 def nft_batch(plan):
@@ -587,8 +635,11 @@ def nft_batch(plan):
     for action in plan.actions:
         if action.kind == 'nat table':
             lines.append('%s table %s' % ('add' if action.verb == 'create' else 'delete', table))
-        elif action.kind == 'nat chain':
-            lines.append('add chain %s %s { %s }' % (table, action.name, action.details['definition']))
+        elif action.kind.endswith(' chain'):
+            if action.verb == 'create':
+                lines.append('add chain %s %s { %s }' % (table, action.name, action.details['definition']))
+            else:
+                lines.append('delete chain %s %s' % (table, action.name))
         elif action.verb == 'add':
             lines.append('add rule %s %s %s' % (table, action.details['chain'], action.details['rule']))
         else:

@@ -382,3 +382,88 @@ def test_diff_after_lists_rules_as_the_kernel_will(backend, chains_after):
     assert [entry['chain'] for entry in expected] == chains_after
     pieces = len(infrastructure(backend))
     assert plan.diff()['after']['nat_rules'][pieces:] == [entry['text'] for entry in expected]
+
+
+# --- forward accepts (table filter) ---------------------------------------------------------------
+
+ACCEPT_OUT = {'name': 'forward-out', 'kind': 'accept', 'source': '10.5.0.0/16'}
+ACCEPT_IN = {'name': 'forward-in', 'kind': 'accept', 'destination': '10.5.0.0/16'}
+
+
+def state_with(backend, owner_rules, tables):
+    """What a backend reads after having written `owner_rules`, with the pieces of `tables`."""
+    entries = [dict(piece) for piece in infrastructure(backend, tables)]
+    for owner, desired in owner_rules:
+        entries.extend(rendered_entries(desired, owner, backend))
+    for handle, entry in enumerate(entries, 100):
+        if entry['kind'] == 'rule' and backend == 'nftables':
+            entry['handle'] = handle
+    return entries
+
+
+@pytest.mark.parametrize('params, option, problem', [
+    (dict(ACCEPT_OUT, to_address='10.0.0.1'), 'to_address', 'is not used by kind=accept'),
+    (dict(ACCEPT_OUT, host_port=80), 'host_port', 'is not used by kind=accept'),
+    (dict(ACCEPT_OUT, source='10.5.0.0/33'), 'source', 'is not a network'),
+])
+def test_accept_rules_take_addresses_and_interfaces_only(params, option, problem):
+    with pytest.raises(OptionError) as raised:
+        normalise_rule(params)
+    assert raised.value.option == option and problem in raised.value.problem
+
+
+@pytest.mark.parametrize('params, iptables, nft', [
+    (ACCEPT_OUT, '-A LINUXNET-FORWARD -s 10.5.0.0/16 -m comment --comment "%s" -j ACCEPT',
+     'ip saddr 10.5.0.0/16 accept comment "%s"'),
+    (dict(ACCEPT_IN, out_interface='!flannel.1'),
+     '-A LINUXNET-FORWARD -d 10.5.0.0/16 ! -o flannel.1 -m comment --comment "%s" -j ACCEPT',
+     'ip daddr 10.5.0.0/16 oifname != "flannel.1" accept comment "%s"'),
+])
+def test_accept_rules_render_into_the_forward_chains(params, iptables, nft):
+    rule = normalise_rule(params)
+    assert iptables_rules(rule, TAG) == [('LINUXNET-FORWARD', iptables % TAG)]
+    assert nft_rules(rule, TAG) == [('forward', nft % TAG)]
+    assert [entry['table'] for entry in rendered_entries(rule, 'o', 'iptables')] == ['filter']
+
+
+def test_accept_rules_alone_make_only_the_filter_pieces_with_iptables():
+    plan = plan_rules([normalise_rule(ACCEPT_OUT)], [], 'o', backend='iptables')
+    assert plan.descriptions()[:2] == ['create filter chain LINUXNET-FORWARD', 'add filter jump FORWARD (rule=%s)' % (
+        '-A FORWARD -m comment --comment "linuxnet.fabric:jump" -j LINUXNET-FORWARD')]
+    assert iptables_batch(plan).splitlines() == [
+        '*filter', '-N LINUXNET-FORWARD', '-A FORWARD -m comment --comment "linuxnet.fabric:jump" -j LINUXNET-FORWARD',
+        '-A LINUXNET-FORWARD -s 10.5.0.0/16 -m comment --comment "%s" -j ACCEPT' % tag_of('o', normalise_rule(ACCEPT_OUT)),
+        'COMMIT']
+
+
+@pytest.mark.parametrize('backend', ['iptables', 'nftables'])
+def test_the_last_accept_takes_the_filter_pieces_and_leaves_the_nat_ones(backend):
+    masquerade, accept = normalise_rule(MASQUERADE), normalise_rule(ACCEPT_OUT)
+    current = state_with(backend, [('o', masquerade), ('o', accept)], ('nat', 'filter'))
+    plan = plan_rules([masquerade, normalise_rule({'name': 'forward-out', 'state': 'absent'})], current, 'o', backend=backend)
+    if backend == 'iptables':
+        assert [action.describe().split(' (')[0] for action in plan.actions] == [
+            'delete filter rule o:forward-out', 'delete filter jump FORWARD', 'delete filter chain LINUXNET-FORWARD']
+        assert iptables_batch(plan).splitlines()[0] == '*filter'
+        assert '*nat' not in iptables_batch(plan)
+    else:
+        assert [action.describe().split(' (')[0] for action in plan.actions] == [
+            'delete filter rule o:forward-out', 'delete filter chain forward']
+        assert nft_batch(plan).splitlines()[-1] == 'delete chain ip linuxnet_fabric forward'
+    assert not any('forward' in text.lower() for text in plan.after['nat_rules'])
+    # Nothing left to do once the kernel holds the result.
+    after = state_with(backend, [('o', masquerade)], ('nat',))
+    assert not plan_rules([masquerade], after, 'o', backend=backend).changed
+
+
+@pytest.mark.parametrize('backend', ['iptables', 'nftables'])
+def test_an_accept_next_to_nat_rules_adds_only_what_the_filter_table_lacks(backend):
+    masquerade, accept = normalise_rule(MASQUERADE), normalise_rule(ACCEPT_OUT)
+    plan = plan_rules([masquerade, accept], state_with(backend, [('o', masquerade)], ('nat',)), 'o', backend=backend)
+    created = [action.describe().split(' (')[0] for action in plan.actions]
+    if backend == 'iptables':
+        assert created == ['create filter chain LINUXNET-FORWARD', 'add filter jump FORWARD', 'add filter rule o:forward-out']
+    else:
+        assert created == ['create filter chain forward', 'add filter rule o:forward-out']
+        assert nft_batch(plan).splitlines()[0] == (
+            'add chain ip linuxnet_fabric forward { type filter hook forward priority 0; policy accept; }')
