@@ -156,8 +156,8 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - Runs where etcd can be reached, usually the controller (C(delegate_to: localhost)), with the
-    certificate files there.
+  - "Runs where etcd can be reached, usually the controller (C(delegate_to: localhost)), with the
+    certificate files there."
 seealso:
   - module: linuxnet.fabric.vxlan
   - role: linuxnet.fabric.overlay
