@@ -15,7 +15,7 @@ import os
 import socket
 import time
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns, _plan_route
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _ethtool, _netns, _plan_route
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import Session, reporting
 from ansible_collections.linuxnet.fabric.plugins.module_utils._sysctl import Sysctls
@@ -377,6 +377,12 @@ def set_vxlan(sessions, action):
     session = sessions(action.details.get('netns'))
     session.set_link(action.name, index_of(session, action.name), kind='vxlan',
                      vxlan_learning=1 if action.details['learning'] else 0)
+
+
+@handles('set', 'offload')
+def set_offload(sessions, action):
+    """TX checksum offload of a device (an ioctl, not netlink): details netns, tx_checksum."""
+    _ethtool.set_tx_checksum(action.details.get('netns'), action.name, action.details['tx_checksum'])
 
 
 @handles('replace', 'neighbour')

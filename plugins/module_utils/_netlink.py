@@ -184,10 +184,10 @@ class Session(object):
 
     def __init__(self, netns=None, light=False):
         self.netns = netns
-        # light: links, addresses, routes and rules are read through _rtnl_dump (standard
-        # library, a fraction of pyroute2's decoding; links carry only the bridge options and
-        # bridge-port options in info_data/port_data), and pyroute2 is loaded only when the
-        # session first changes something. For callers that mostly read: fabric_node.
+        # light: links, addresses, routes, rules, neighbours and FDB entries are read through
+        # _rtnl_dump (standard library, a fraction of pyroute2's decoding; links carry only the
+        # bridge, bridge-port and vxlan options in info_data/port_data), and pyroute2 is loaded
+        # only when the session first changes something. For callers that mostly read: fabric_node.
         self.light = light
         # name -> ifindex, from every dump and lookup: planned actions name links, and looking
         # each one up again would double the requests of a batch.
@@ -378,6 +378,8 @@ class Session(object):
 
     def neighbours(self, index):
         """Neighbour (ARP/NDP) entries of one link as dicts {family, dst, mac, state, flags}."""
+        if self.light:
+            return self.dumper.neighbours(index)
         with reporting('listing neighbours of link #%s%s' % (index, self.where())):
             return [
                 {
@@ -401,6 +403,8 @@ class Session(object):
 
     def fdb_entries(self, index):
         """Forwarding database entries of one link as dicts {mac, dst, state, flags}."""
+        if self.light:
+            return self.dumper.fdb_entries(index)
         with reporting('listing FDB entries of link #%s%s' % (index, self.where())):
             return [
                 {

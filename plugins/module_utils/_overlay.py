@@ -26,6 +26,7 @@ import re
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _names
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_vxlan import derived_mac
 
 DEFAULT_PREFIX = '/coreos.com/network'
 BACKEND_TYPE = 'vxlan'
@@ -306,14 +307,11 @@ def subnet_of_key(prefix, key):
 
 
 def derived_vtep_mac(vni, public_ip):
-    """A locally administered unicast MAC computed from (VNI, public IP).
-
-    The VTEP MAC is in the node's lease, which peers read: deriving it means a device deleted and
-    made again (after a reboot, say) comes back with the MAC its peers hold.
-    """
-    digest = bytearray(hashlib.sha256(('linuxnet.fabric vxlan %d %s' % (vni, public_ip)).encode('ascii')).digest())
-    digest[0] = (digest[0] & 0xfc) | 0x02
-    return ':'.join('%02x' % byte for byte in digest[:6])
+    """The VTEP MAC of a node without one in its lease: the vxlan module's own default for a new
+    device, derived from (VNI, public IP). The MAC is in the node's lease, which peers read:
+    deriving it means a device deleted and made again (after a reboot, say) comes back with the
+    MAC its peers hold."""
+    return derived_mac(vni, str(public_ip))
 
 
 def lease_document(public_ip, vni, vtep_mac, owner, host, expires):

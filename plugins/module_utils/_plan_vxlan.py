@@ -158,6 +158,10 @@ def desired_vxlan(params):
         'peers': desired_peers(peers, local, subnet, address) if peers is not None else None,
         'purge_peers': bool(params.get('purge_peers')),
         'force': bool(params.get('force')),
+        'tx_checksum_offload': None if params.get('tx_checksum_offload') is None else bool(params['tx_checksum_offload']),
+        # Whether the peers' routes are this planner's (the vxlan module) or a caller's that
+        # plans them with the rest of a node's routes (fabric_node).
+        'peer_routes': params.get('peer_routes') is not False,
     }
     if desired['purge_peers'] and desired['peers'] is None:
         raise OptionError('purge_peers', 'needs peers: the list of peers to keep')
@@ -199,9 +203,14 @@ class Observed(object):
             (route_key(route), route) for route in self.routes
             if route['device'] == name and route['table'] == MAIN_TABLE and route['proto'] != RTPROT_KERNEL
         )
+        # Whether TX checksum offload is on (None: the device does not exist or was not asked).
+        self.tx_checksum = current.get('tx_checksum') if self.link is not None else None
 
     def view(self):
-        return state_view(device_view(self.link, self.device_addresses, self.settings), self.neighbours, self.fdb, self.device_routes)
+        device = device_view(self.link, self.device_addresses, self.settings)
+        if self.tx_checksum is not None:
+            device['tx_checksum_offload'] = self.tx_checksum
+        return state_view(device, self.neighbours, self.fdb, self.device_routes)
 
 
 def vxlan_settings(link, link_names):
@@ -325,19 +334,30 @@ def plan_device(plan, desired, observed, underlay, mtu, mac, recreate):
         plan.add('create', 'vxlan', name, netns=netns, underlay=underlay['name'] if underlay else None,
                  learning=desired['learning'], mtu=mtu, mac=mac, **fixed)
         plan_addresses(plan, name, netns, [], addresses)
+        # A new device has offload on; turning it off comes before the device carries traffic.
+        if desired['tx_checksum_offload'] is False:
+            plan.add('set', 'offload', name, netns=netns, tx_checksum=False)
         plan.add('set', 'link', name, netns=netns, state='up')
         view = planned_view({'kind': 'vxlan', 'addresses': []}, {'state': 'up', 'mtu': mtu, 'mac': mac}, addresses)
         view.update(fixed, underlay=underlay['name'] if underlay else None, learning=desired['learning'])
+        if desired['tx_checksum_offload'] is not None:
+            view['tx_checksum_offload'] = desired['tx_checksum_offload']
         return view
     current_view = device_view(observed.link, observed.device_addresses, observed.settings)
     if observed.settings['learning'] != desired['learning']:
         plan.add('set', 'vxlan', name, netns=netns, learning=desired['learning'])
+    if desired['tx_checksum_offload'] is not None and observed.tx_checksum != desired['tx_checksum_offload']:
+        plan.add('set', 'offload', name, netns=netns, tx_checksum=desired['tx_checksum_offload'])
     # Addresses before bringing the device up, so it comes up fully configured.
     plan_addresses(plan, name, netns, observed.device_addresses, addresses)
     wanted = {'state': 'up', 'mtu': mtu, 'mac': desired['mac']}
     plan_settings(plan, name, netns, current_view, wanted)
     view = planned_view(current_view, wanted, addresses)
     view['learning'] = desired['learning']
+    if desired['tx_checksum_offload'] is not None:
+        view['tx_checksum_offload'] = desired['tx_checksum_offload']
+    elif observed.tx_checksum is not None:
+        view['tx_checksum_offload'] = observed.tx_checksum
     return view
 
 
@@ -354,6 +374,8 @@ def plan_peers(plan, desired, neighbours, fdb, device_routes, routes):
         if fdb.get(peer['vtep_mac']) != peer['public_ip']:
             plan.add('replace', 'fdb', peer['vtep_mac'], netns=netns, link=name, dst=peer['public_ip'])
             fdb[peer['vtep_mac']] = peer['public_ip']
+        if not desired['peer_routes']:
+            continue
         route = {'family': 4, 'destination': peer['subnet'], 'gateway': peer['gateway'], 'device': name, 'onlink': True,
                  'scope': None, 'source': None, 'metric': 0, 'table': MAIN_TABLE, 'type': RTN_UNICAST}
         if not any(same_identity(existing, route) and satisfies(existing, route) for existing in routes):
@@ -366,7 +388,7 @@ def plan_peers(plan, desired, neighbours, fdb, device_routes, routes):
     gateways = set(peer['gateway'] for peer in desired['peers'])
     # Routes first: nothing is left pointing at a neighbour or FDB entry while it goes away.
     for key, route in sorted(device_routes.items()):
-        if route['destination'] not in subnets:
+        if desired['peer_routes'] and route['destination'] not in subnets:
             plan.add('delete', 'route', str(route['destination']), **route_details(route, netns))
             del device_routes[key]
     for mac, dst in sorted(fdb.items()):

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: linuxnet.fabric contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read-only rtnetlink dumps of links, addresses and routes, parsed with the standard library.
+"""Read-only rtnetlink dumps of links, addresses, routes, rules, neighbours and FDB entries,
+parsed with the standard library.
 
 The endpoints reader visits every container namespace (one per endpoint) for its links,
 addresses and main-table routes. Decoding those dumps with pyroute2 cost most of a no-change
@@ -9,8 +10,8 @@ run of a hundred endpoints (about 2.5 ms per namespace, nearly all of it generic
 decoding); these few messages need a handful of fixed-layout fields, parsed here in a fraction
 of that; _netlink's light sessions (fabric_node) read the node namespace through it too. The
 results have the shapes of _netlink's (link_from_message, route_from_message,
-rule_from_message), but links carry only the bridge and bridge-port options in `info_data` and
-`port_data`. Everything that changes the kernel stays with pyroute2.
+rule_from_message), but links carry only the bridge, bridge-port and vxlan options in `info_data`
+and `port_data`. Everything that changes the kernel stays with pyroute2.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ RTM_NEWLINK, RTM_GETLINK = 16, 18
 RTM_NEWADDR, RTM_GETADDR = 20, 22
 RTM_NEWROUTE, RTM_GETROUTE = 24, 26
 RTM_NEWRULE, RTM_GETRULE = 32, 34
-AF_UNSPEC, AF_INET, AF_INET6 = 0, 2, 10
+RTM_NEWNEIGH, RTM_GETNEIGH = 28, 30
+AF_UNSPEC, AF_INET, AF_BRIDGE, AF_INET6 = 0, 2, 7, 10
 IFF_UP = 0x1
 NLA_F_MASK = 0x3fff  # attribute type without the NESTED and NET_BYTEORDER flags
 
@@ -41,8 +43,13 @@ IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER = 1, 3, 4, 5, 10
 IFLA_OPERSTATE, IFLA_LINKINFO, IFLA_IFALIAS, IFLA_LINK_NETNSID = 16, 18, 20, 37
 IFLA_INFO_KIND, IFLA_INFO_DATA, IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA = 1, 2, 4, 5
 # The kind-specific options light readers decode, under pyroute2's names: a bridge's STP and VLAN
-# filtering, a bridge port's hairpin mode (what the bridge and endpoints planners compare).
-INFO_DATA = {'bridge': {5: ('IFLA_BR_STP_STATE', 'u32'), 7: ('IFLA_BR_VLAN_FILTERING', 'u8')}}
+# filtering, a bridge port's hairpin mode, a vxlan's fixed settings and learning (what the bridge,
+# endpoints and vxlan planners compare).
+INFO_DATA = {
+    'bridge': {5: ('IFLA_BR_STP_STATE', 'u32'), 7: ('IFLA_BR_VLAN_FILTERING', 'u8')},
+    'vxlan': {1: ('IFLA_VXLAN_ID', 'u32'), 3: ('IFLA_VXLAN_LINK', 'u32'), 4: ('IFLA_VXLAN_LOCAL', 'ipv4'),
+              7: ('IFLA_VXLAN_LEARNING', 'u8'), 15: ('IFLA_VXLAN_PORT', 'be16')},
+}
 PORT_DATA = {'bridge': {4: ('IFLA_BRPORT_MODE', 'u8')}}
 OPERSTATES = ('UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP')
 # linux/if_addr.h
@@ -57,6 +64,8 @@ IFINFOMSG = struct.Struct('=BxHiII')    # family, type, index, flags, change
 IFADDRMSG = struct.Struct('=BBBBI')     # family, prefixlen, flags, scope, index
 RTMSG = struct.Struct('=BBBBBBBBI')     # family, dst_len, src_len, tos, table, proto, scope, type, flags
 FIB_RULE_HDR = struct.Struct('=BBBBBBBBI')  # family, dst_len, src_len, tos, table, res1, res2, action, flags
+NDMSG = struct.Struct('=BxxxiHBB')      # family, ifindex, state, flags, type
+NDA_DST, NDA_LLADDR = 1, 2
 NLATTR = struct.Struct('=HH')
 RECEIVE_BUFFER = 1 << 18
 U32 = struct.Struct('=I')
@@ -108,7 +117,14 @@ def _options(data, table):
     for kind, value in attributes(data).items():
         if kind in table:
             name, size = table[kind]
-            options[name] = value[0] if size == 'u8' and value else _u32(value)
+            if size == 'u8':
+                options[name] = value[0] if value else None
+            elif size == 'ipv4':
+                options[name] = _ip(AF_INET, value[:4]) if len(value) >= 4 else None
+            elif size == 'be16':
+                options[name] = struct.unpack('!H', value[:2])[0] if len(value) >= 2 else None
+            else:
+                options[name] = _u32(value)
     return options
 
 
@@ -185,6 +201,17 @@ def rule_from_data(payload):
         'oif': _string(found.get(FRA_OIFNAME)),
         'fwmark': _u32(found.get(FRA_FWMARK)),
     }
+
+
+def neighbour_from_data(payload):
+    """{index, family, dst, mac, state, flags} from the payload of an RTM_NEWNEIGH message."""
+    family, index, state, flags, _kind = NDMSG.unpack_from(payload)
+    found = attributes(payload, NDMSG.size)
+    destination = found.get(NDA_DST)
+    if destination is not None:
+        destination = _ip(AF_INET6 if len(destination) == 16 else AF_INET, destination)
+    return {'index': index, 'family': family, 'dst': destination, 'mac': _mac(found.get(NDA_LLADDR)), 'state': state,
+            'flags': flags}
 
 
 def messages(data):
@@ -268,6 +295,18 @@ class Dumper(object):
         payloads = self.dump(RTM_GETROUTE, RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0), RTM_NEWROUTE, 'listing routes')
         found = map(route_from_data, payloads)
         return [route for route in found if table is None or route['table'] == table]
+
+    def neighbours(self, index):
+        """Neighbour entries {family, dst, mac, state, flags} of one link (IPv4 and IPv6)."""
+        payloads = self.dump(RTM_GETNEIGH, NDMSG.pack(AF_UNSPEC, 0, 0, 0, 0), RTM_NEWNEIGH, 'listing neighbours')
+        return [dict((key, entry[key]) for key in ('family', 'dst', 'mac', 'state', 'flags'))
+                for entry in map(neighbour_from_data, payloads) if entry['index'] == index and entry['family'] != AF_BRIDGE]
+
+    def fdb_entries(self, index):
+        """Forwarding database entries {mac, dst, state, flags} of one link."""
+        payloads = self.dump(RTM_GETNEIGH, NDMSG.pack(AF_BRIDGE, 0, 0, 0, 0), RTM_NEWNEIGH, 'listing FDB entries')
+        return [dict((key, entry[key]) for key in ('mac', 'dst', 'state', 'flags'))
+                for entry in map(neighbour_from_data, payloads) if entry['index'] == index and entry['family'] == AF_BRIDGE]
 
     def rules(self, family=AF_INET):
         """Rule dicts of a family."""

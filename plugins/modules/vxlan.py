@@ -107,6 +107,13 @@ options:
       - Needs O(peers).
     type: bool
     default: false
+  tx_checksum_offload:
+    description:
+      - Whether the device offloads TX checksums (C(ethtool -K <device> tx on|off)). V(false) is
+        flannel's workaround for kernels that corrupt the checksums of VXLAN traffic; set here, it
+        is applied on every run, so a device made again (after a reboot) gets it too.
+      - Unset leaves the setting alone.
+    type: bool
   force:
     description:
       - Delete an existing interface with the same name that is not a vxlan, or a vxlan whose
@@ -195,6 +202,7 @@ vxlan:
         local: 10.88.0.11
         underlay: eth0
         learning: false
+        tx_checksum_offload: true
     neighbours:
       description: The permanent IPv4 neighbour entries of the device, as C(ip neigh show dev) prints them.
       type: list
@@ -227,13 +235,15 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
+from ansible_collections.linuxnet.fabric.plugins.module_utils._ethtool import tx_checksum
 from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, require_pyroute2
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_vxlan import Observed, desired_vxlan, plan_vxlan
 
 
-def read_vxlan(session, name):
-    """Links, addresses and IPv4 routes of the namespace, and the entries on the device `name`."""
+def read_vxlan(session, name, offload):
+    """Links, addresses and IPv4 routes of the namespace, the entries on the device `name` and,
+    when `offload`, its TX checksum offload."""
     links = session.links()
     device = links.get(name)
     return {
@@ -242,6 +252,7 @@ def read_vxlan(session, name):
         'routes': session.routes(family=AF_INET),
         'neighbours': session.neighbours(device['index']) if device else [],
         'fdb': session.fdb_entries(device['index']) if device else [],
+        'tx_checksum': tx_checksum(session.netns, name) if device and offload else None,
     }
 
 
@@ -264,6 +275,7 @@ def main():
                 subnet=dict(type='str', required=True),
             )),
             purge_peers=dict(type='bool', default=False),
+            tx_checksum_offload=dict(type='bool'),
             force=dict(type='bool', default=False),
             state=dict(_common.STATE_OPTION),
         ),
@@ -273,7 +285,8 @@ def main():
         desired = desired_vxlan(module.params)
         require_pyroute2(module)
         _common.require_existing_netns('netns', desired['netns'])
-        plan, current = reconcile(lambda sessions: read_vxlan(sessions(desired['netns']), desired['name']),
+        offload = desired['tx_checksum_offload'] is not None
+        plan, current = reconcile(lambda sessions: read_vxlan(sessions(desired['netns']), desired['name'], offload),
                                   lambda current: plan_vxlan(desired, current), module.check_mode)
     state = Observed(desired['name'], current).view()
     # In check mode nothing was created: report the MAC the device would get.

@@ -312,3 +312,44 @@ def test_absent_refuses_to_delete_another_kind():
     with pytest.raises(FabricError) as error:
         plan(node(link('flannel.1', 3, 'bridge')), state='absent')
     assert 'refusing to delete' in str(error.value)
+
+
+# --- TX checksum offload ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize('wanted, now, actions', [
+    (None, True, []),
+    (None, False, []),
+    (True, True, []),
+    (False, False, []),
+    (False, True, ['set offload flannel.1 (netns=node-a, tx_checksum=False)']),
+    (True, False, ['set offload flannel.1 (netns=node-a, tx_checksum=True)']),
+])
+def test_offload_is_set_in_place_when_asked_and_different(wanted, now, actions):
+    current = dict(node(vxlan_link()), tx_checksum=now)
+    plan = plan_vxlan(desired_vxlan(params(tx_checksum_offload=wanted)), current)
+    assert plan.descriptions() == actions
+    assert plan.before['device']['tx_checksum_offload'] is now
+    assert plan.after['device']['tx_checksum_offload'] is (now if wanted is None else wanted)
+
+
+@pytest.mark.parametrize('wanted, offload_actions', [(None, 0), (True, 0), (False, 1)])
+def test_a_new_device_gets_offload_off_before_it_comes_up(wanted, offload_actions):
+    plan = plan_vxlan(desired_vxlan(params(tx_checksum_offload=wanted)), node())
+    descriptions = plan.descriptions()
+    assert len([text for text in descriptions if text.startswith('set offload')]) == offload_actions
+    if offload_actions:
+        assert descriptions.index('set offload flannel.1 (netns=node-a, tx_checksum=False)') < descriptions.index(
+            'set link flannel.1 (netns=node-a, state=up)')
+        assert plan.after['device']['tx_checksum_offload'] is False
+
+
+# --- peer routes left to the caller --------------------------------------------------------------------
+
+def test_without_peer_routes_only_neighbours_and_fdb_entries_are_planned_and_no_route_is_purged():
+    current = programmed(PEER_B, PEER_C)
+    plan = plan_vxlan(desired_vxlan(params(peers=[PEER_B], purge_peers=True, peer_routes=False)), current)
+    assert plan.descriptions() == ['delete fdb 0a:00:00:00:00:03 (dst=10.99.0.3, link=flannel.1, netns=node-a)',
+                                   'delete neighbour 10.5.3.0 (link=flannel.1, netns=node-a)']
+    fresh = plan_vxlan(desired_vxlan(params(peers=[PEER_B, PEER_C], peer_routes=False)), node(vxlan_link()))
+    assert [text.split(' (')[0] for text in fresh.descriptions()] == [
+        'replace neighbour 10.5.2.0', 'replace fdb 0a:00:00:00:00:02', 'replace neighbour 10.5.3.0', 'replace fdb 0a:00:00:00:00:03']

@@ -73,8 +73,12 @@ def test_link_from_data_without_attributes_gives_none():
     ('bridge', attribute(5, u32(1)) + attribute(7, b'\x01') + attribute(1, u32(1500)), None, b'',
      {'IFLA_BR_STP_STATE': 1, 'IFLA_BR_VLAN_FILTERING': 1}, {}),
     ('veth', b'', 'bridge', attribute(4, b'\x01') + attribute(1, b'\x03'), {}, {'IFLA_BRPORT_MODE': 1}),
+    # A vxlan's VNI, underlay, local address, learning and port (network byte order), as pyroute2 names them.
+    ('vxlan', attribute(1, u32(42)) + attribute(3, u32(2)) + attribute(4, socket.inet_aton('10.88.0.11')) + attribute(7, b'\x00')
+     + attribute(15, b'\x21\x18') + attribute(2, socket.inet_aton('239.1.1.1')), None, b'',
+     {'IFLA_VXLAN_ID': 42, 'IFLA_VXLAN_LINK': 2, 'IFLA_VXLAN_LOCAL': '10.88.0.11', 'IFLA_VXLAN_LEARNING': 0, 'IFLA_VXLAN_PORT': 8472}, {}),
     # Options of other kinds are not decoded by light readers.
-    ('vxlan', attribute(1, u32(42)), None, b'', {}, {}),
+    ('macvlan', attribute(1, u32(4)), None, b'', {}, {}),
     ('veth', b'', 'bond', attribute(4, b'\x01'), {}, {}),
 ])
 def test_link_from_data_kind_options(kind, info_data, slave_kind, slave_data, expected_info, expected_port):
@@ -140,3 +144,27 @@ def test_messages_raise_the_error_of_an_nlmsg_error():
 def test_an_acknowledgement_is_not_an_error():
     data = message(rtnl.NLMSG_ERROR, struct.pack('=i', 0) + b'\0' * 16)
     assert [kind for kind, _payload in rtnl.messages(data)] == [rtnl.NLMSG_ERROR]
+
+
+def neighbour_payload(family, index, state, flags, destination=None, mac=None):
+    payload = rtnl.NDMSG.pack(family, index, state, flags, 0)
+    if destination is not None:
+        payload += attribute(rtnl.NDA_DST, destination)
+    if mac is not None:
+        payload += attribute(rtnl.NDA_LLADDR, mac)
+    return payload
+
+
+@pytest.mark.parametrize('payload, expected', [
+    (neighbour_payload(rtnl.AF_INET, 5, 0x80, 0, socket.inet_aton('10.5.2.0'), b'\x0a\x00\x00\x00\x00\x02'),
+     {'index': 5, 'family': rtnl.AF_INET, 'dst': '10.5.2.0', 'mac': '0a:00:00:00:00:02', 'state': 0x80, 'flags': 0}),
+    # An FDB entry of a vxlan device: its remote VTEP in NDA_DST.
+    (neighbour_payload(rtnl.AF_BRIDGE, 5, 0xc0, 2, socket.inet_aton('10.88.0.12'), b'\x0a\x00\x00\x00\x00\x02'),
+     {'index': 5, 'family': rtnl.AF_BRIDGE, 'dst': '10.88.0.12', 'mac': '0a:00:00:00:00:02', 'state': 0xc0, 'flags': 2}),
+    (neighbour_payload(rtnl.AF_INET6, 5, 0x40, 0, socket.inet_pton(socket.AF_INET6, 'ff02::16'), b'\x33\x33\x00\x00\x00\x16'),
+     {'index': 5, 'family': rtnl.AF_INET6, 'dst': 'ff02::16', 'mac': '33:33:00:00:00:16', 'state': 0x40, 'flags': 0}),
+    (neighbour_payload(rtnl.AF_BRIDGE, 7, 0x80, 2, mac=b'\x02\x00\x00\x00\x00\x07'),
+     {'index': 7, 'family': rtnl.AF_BRIDGE, 'dst': None, 'mac': '02:00:00:00:00:07', 'state': 0x80, 'flags': 2}),
+])
+def test_neighbour_from_data(payload, expected):
+    assert rtnl.neighbour_from_data(payload) == expected

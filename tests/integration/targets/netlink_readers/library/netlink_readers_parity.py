@@ -12,7 +12,8 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, AF_INET6, Session, require_pyroute2
 
 # The kind options light sessions decode (see _rtnl_dump.INFO_DATA and PORT_DATA).
-LIGHT_OPTIONS = ('IFLA_BR_STP_STATE', 'IFLA_BR_VLAN_FILTERING', 'IFLA_BRPORT_MODE')
+LIGHT_OPTIONS = ('IFLA_BR_STP_STATE', 'IFLA_BR_VLAN_FILTERING', 'IFLA_BRPORT_MODE', 'IFLA_VXLAN_ID', 'IFLA_VXLAN_LINK',
+                 'IFLA_VXLAN_LOCAL', 'IFLA_VXLAN_LEARNING', 'IFLA_VXLAN_PORT')
 
 
 def differences(netns):
@@ -40,6 +41,15 @@ def differences(netns):
                 counts[what] = max(counts.get(what, 0), len(expected))
                 if expected != got:
                     found.append({what: {'arguments': list(arguments), 'pyroute2': expected, 'light': got}})
+        # Per link: its neighbour and FDB entries (the vxlan planner's reads).
+        for what, by_pyroute2, by_dumper in (('neighbours', full.neighbours, light.neighbours),
+                                             ('fdb', full.fdb_entries, light.fdb_entries)):
+            for name, link in full_links.items():
+                expected = sorted(by_pyroute2(link['index']), key=repr)
+                got = sorted(by_dumper(link['index']), key=repr)
+                counts[what] = counts.get(what, 0) + len(expected)
+                if expected != got:
+                    found.append({what: {'link': name, 'pyroute2': expected, 'light': got}})
         pyroute2_loaded_by_light = light._ipr is not None  # pylint: disable=protected-access
     return found, counts, pyroute2_loaded_by_light
 
