@@ -13,6 +13,11 @@ import traceback
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.linuxnet.fabric.plugins.filter.etcd import EtcdPlanError, etcd_cluster
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _overlay
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_client import TRANSPORTS, check_endpoints
+
 try:
     import netaddr
 except ImportError:
@@ -20,9 +25,27 @@ except ImportError:
 else:
     NETADDR_IMPORT_ERROR = None
 
-MODES = ('bridge_nat', 'routed')
+MODES = ('bridge_nat', 'routed', 'overlay')
 CLUSTER_SETTINGS = ('fabric_mode', 'fabric_cluster_cidr', 'fabric_node_subnet_prefix')
 DEFAULT_SUBNET_PREFIX = 24
+# The overlay's settings (flannel's names in docs/fabrics.md) -> the keys of _overlay.overlay_settings.
+OVERLAY_VARIABLES = {
+    'fabric_cluster_cidr': 'network',
+    'fabric_node_subnet_prefix': 'subnet_len',
+    'fabric_overlay_subnet_min': 'subnet_min',
+    'fabric_overlay_subnet_max': 'subnet_max',
+    'fabric_overlay_vni': 'vni',
+    'fabric_overlay_port': 'port',
+    'fabric_overlay_direct_routing': 'direct_routing',
+    'fabric_overlay_etcd_prefix': 'prefix',
+    'fabric_overlay_device': 'device',
+    'fabric_overlay_ip_masq': 'ip_masq',
+    'fabric_overlay_tx_checksum_offload': 'tx_checksum_offload',
+    'fabric_overlay_lease_ttl': 'lease_ttl',
+}
+# Cluster-wide too, but not settings of the network: how the leases reach etcd.
+OVERLAY_ETCD_VARIABLES = ('fabric_overlay_etcd_endpoints', 'fabric_overlay_etcd_ca_file', 'fabric_overlay_etcd_cert_file',
+                          'fabric_overlay_etcd_key_file', 'fabric_overlay_etcd_transport', 'fabric_overlay_config_replace')
 # The first host address of a node subnet belongs to the node (the bridge gateway in bridge_nat).
 NODE_ADDRESS_OFFSET = 1
 
@@ -54,23 +77,32 @@ def _overlaps(left, right):
     return left.first <= right.last and right.first <= left.last
 
 
-def _cluster_settings(names, hostvars):
-    """The cluster-wide settings, which every node must agree on."""
+def _same_everywhere(names, hostvars, variables):
+    """{variable: value} of settings every node must agree on; an error names who differs."""
     settings = {}
-    for variable in CLUSTER_SETTINGS:
+    for variable in variables:
         values = {}
         for name in names:
             value = hostvars[name].get(variable)
-            if variable == 'fabric_node_subnet_prefix' and value is None:
+            if variable == 'fabric_node_subnet_prefix' and value is None and hostvars[name].get('fabric_mode') != 'overlay':
                 value = DEFAULT_SUBNET_PREFIX
             values.setdefault(str(value), []).append(name)
         if len(values) > 1:
             raise PlanError('%s differs between hosts: %s; it must be the same on every node' % (
                 variable, '; '.join('%s on %s' % (value, ', '.join(hosts)) for value, hosts in sorted(values.items()))))
         settings[variable] = hostvars[names[0]].get(variable)
+    return settings
+
+
+def _cluster_settings(names, hostvars):
+    """The cluster-wide settings, which every node must agree on."""
+    settings = _same_everywhere(names, hostvars, CLUSTER_SETTINGS)
     if settings['fabric_mode'] not in MODES:
         raise PlanError("fabric_mode is '%s' on %s; it must be one of %s" % (
             settings['fabric_mode'], ', '.join(names), ', '.join(MODES)))
+    if settings['fabric_mode'] == 'overlay':
+        # flannel's rules and defaults (SubnetLen by the network's size): checked by the overlay's own validator.
+        return settings['fabric_mode'], None, None
     if settings['fabric_cluster_cidr'] is None:
         raise PlanError('fabric_cluster_cidr is not set on %s' % ', '.join(names))
     cluster = _network(settings['fabric_cluster_cidr'], 'fabric_cluster_cidr')
@@ -83,7 +115,7 @@ def _cluster_settings(names, hostvars):
 
 
 def _underlay(name, variables):
-    """(address, network, interface) of a node's underlay: variables first, then the facts of
+    """(address, network, interface, mtu) of a node's underlay: variables first, then the facts of
     linuxnet.fabric.fabric_facts, then Ansible's default_ipv4."""
     facts = variables.get('ansible_facts') or {}
     default = (facts.get('linuxnet_fabric') or {}).get('underlay') or facts.get('default_ipv4') or {}
@@ -98,7 +130,10 @@ def _underlay(name, variables):
     if not interface:
         raise PlanError('%s has no underlay interface: set fabric_underlay_interface, or read the facts '
                         '(linuxnet.fabric.fabric_facts) of a node with a default route' % name)
-    return address, network, interface
+    mtu = variables.get('fabric_underlay_mtu') or default.get('mtu') or 1500
+    if isinstance(mtu, bool) or not str(mtu).strip().isdigit() or not 68 <= int(mtu) <= 65535:
+        raise PlanError("fabric_underlay_mtu of %s is '%s'; it must be an MTU from 68 to 65535" % (name, mtu))
+    return address, network, interface, int(mtu)
 
 
 def _derived_subnet(name, address, network, cluster, prefix):
@@ -119,12 +154,13 @@ def _endpoints(name, variables, subnet, pool, mode, existing):
     """Endpoints of a node with addresses: given ones, then the ones they have now, then the next free.
 
     `pool` is a range of integer addresses; integers and sets keep this linear in the number of
-    endpoints, which matters with hundreds per node.
+    endpoints, which matters with hundreds per node. With `subnet` None (an overlay node whose
+    lease is not known yet) the endpoints are only checked.
     """
     endpoints = variables.get('fabric_endpoints') or []
     if not isinstance(endpoints, list):
         raise PlanError('fabric_endpoints of %s must be a list of {name, address, publish}' % name)
-    prefixlen = 32 if mode == 'routed' else subnet.prefixlen
+    prefixlen = 32 if mode == 'routed' else (subnet.prefixlen if subnet is not None else None)
     taken = {}
     names = set()
     planned = []
@@ -136,6 +172,10 @@ def _endpoints(name, variables, subnet, pool, mode, existing):
             raise PlanError("%s: name '%s' is used twice on %s" % (where, endpoint['name'], name))
         names.add(endpoint['name'])
         address = None
+        if endpoint.get('address') and subnet is None:
+            _address(endpoint['address'], where + '.address')
+            raise PlanError('%s.address: an overlay node\'s subnet comes from its lease, so its endpoints\' addresses are '
+                            'known only then; give %s a fixed fabric_node_subnet to set addresses' % (where, name))
         if endpoint.get('address'):
             address = int(_address(endpoint['address'], where + '.address'))
             if address not in pool:
@@ -145,6 +185,8 @@ def _endpoints(name, variables, subnet, pool, mode, existing):
                 raise PlanError('%s.address: %s is also the address of endpoint %s' % (where, netaddr.IPAddress(address), taken[address]))
             taken[address] = endpoint['name']
         planned.append({'name': str(endpoint['name']), 'address': address, 'publish': list(endpoint.get('publish') or [])})
+    if subnet is None:
+        return planned
     # Keep what endpoints have now, so inserting or removing one never renumbers the others.
     for endpoint in planned:
         current = existing.get(endpoint['name'])
@@ -166,13 +208,100 @@ def _endpoints(name, variables, subnet, pool, mode, existing):
     return planned
 
 
-def fabric_plan(names, hostvars, gateways=None):
+def _overlay_settings(names, hostvars, etcd_hosts):
+    """The overlay's settings (the shared validator of _overlay) and how to reach etcd."""
+    given = _same_everywhere(names, hostvars, tuple(OVERLAY_VARIABLES) + OVERLAY_ETCD_VARIABLES)
+    values = dict((key, given[variable]) for variable, key in OVERLAY_VARIABLES.items())
+    try:
+        settings = _overlay.overlay_settings(values, dict((key, variable) for variable, key in OVERLAY_VARIABLES.items()))
+    except OptionError as error:
+        raise PlanError('%s (on %s)' % (_variable_message(error), ', '.join(names)))
+    settings['etcd'] = _overlay_etcd(given, names, hostvars, etcd_hosts)
+    settings['config_replace'] = bool(given['fabric_overlay_config_replace'])
+    return settings
+
+
+def _variable_message(error):
+    """An OptionError of a shared validator, told in terms of the inventory variable it names."""
+    return '%s %s' % (error.option, error.problem)
+
+
+def _overlay_etcd(given, names, hostvars, etcd_hosts):
+    """{endpoints, ca_file, cert_file, key_file, transport}: the etcd role's cluster and its
+    certificates on the controller unless the inventory names an etcd of its own."""
+    first = hostvars[names[0]]
+    endpoints = given['fabric_overlay_etcd_endpoints']
+    if not endpoints:
+        if not etcd_hosts:
+            raise PlanError('fabric_mode overlay keeps its leases in etcd: put hosts in the group etcd (the etcd role runs '
+                            'there) or set fabric_overlay_etcd_endpoints (with _ca_file, _cert_file, _key_file) on %s'
+                            % ', '.join(names))
+        member_vars = hostvars[etcd_hosts[0]]
+        try:
+            cluster = etcd_cluster(list(etcd_hosts), hostvars, remove=member_vars.get('etcd_remove') or [],
+                                   cluster_name=member_vars.get('etcd_cluster_name') or 'fabric',
+                                   client_port=member_vars.get('etcd_client_port') or 2379,
+                                   peer_port=member_vars.get('etcd_peer_port') or 2380, warn=False)
+        except EtcdPlanError as error:
+            raise PlanError('the etcd cluster the overlay uses: %s' % error)
+        endpoints = [member['client_url'] for member in cluster['members']]
+    elif not isinstance(endpoints, list):
+        raise PlanError('fabric_overlay_etcd_endpoints on %s must be a list of URLs like https://10.88.0.11:2379' % ', '.join(names))
+    try:
+        endpoints = check_endpoints('fabric_overlay_etcd_endpoints', endpoints)
+    except OptionError as error:
+        raise PlanError('%s (on %s)' % (_variable_message(error), ', '.join(names)))
+    # The etcd role keeps its PKI on the controller (its default etcd_pki_dir), with a client
+    # certificate for the fabric's etcd user.
+    pki = first.get('etcd_pki_dir') or '%s/.etcd-pki/%s' % (first.get('inventory_dir') or first.get('playbook_dir') or '.',
+                                                            first.get('etcd_cluster_name') or 'fabric')
+    user = first.get('etcd_fabric_user') or 'fabric'
+    files = {}
+    for key, default in (('ca_file', pki + '/ca.crt'), ('cert_file', '%s/%s.crt' % (pki, user)), ('key_file', '%s/%s.key' % (pki, user))):
+        value = given['fabric_overlay_etcd_' + key] or (default if not given['fabric_overlay_etcd_endpoints'] else None)
+        if value is not None and not isinstance(value, str):
+            raise PlanError('fabric_overlay_etcd_%s on %s must be a path' % (key, ', '.join(names)))
+        files[key] = value
+    transport = given['fabric_overlay_etcd_transport'] or ('etcdctl' if first.get('etcd_rbac') else 'gateway')
+    if transport not in TRANSPORTS:
+        raise PlanError("fabric_overlay_etcd_transport is '%s' on %s; it must be one of %s" % (
+            transport, ', '.join(names), ', '.join(TRANSPORTS)))
+    return dict(files, endpoints=endpoints, transport=transport)
+
+
+def _overlay_node(name, variables, settings, underlay, pinned_index):
+    """A node's lease request and overlay MTU, validated; its pinned subnet must not overlap others'."""
+    address, network, _interface, mtu = underlay
+    if _overlaps_network(settings['network'], network):
+        raise PlanError('fabric_cluster_cidr %s overlaps the underlay network %s of %s (fabric_underlay_address %s)' % (
+            settings['network'], network, name, address))
+    try:
+        overlay_mtu = _overlay.check_underlay_mtu('fabric_underlay_mtu (or the facts\' underlay MTU)', mtu)
+        subnet = variables.get('fabric_node_subnet')
+        subnet = _overlay.pinned_subnet('fabric_node_subnet', subnet, settings) if subnet else None
+    except OptionError as error:
+        raise PlanError('%s: %s' % (name, _variable_message(error)))
+    if subnet is not None:
+        for other, other_subnet in pinned_index.items():
+            if subnet.overlaps(other_subnet):
+                raise PlanError('fabric_node_subnet of %s (%s) and of %s (%s) overlap' % (other, other_subnet, name, subnet))
+        pinned_index[name] = subnet
+    return {'name': name, 'public_ip': str(address), 'subnet': str(subnet) if subnet else None}, overlay_mtu
+
+
+def _overlaps_network(ip_network, netaddr_network):
+    return int(ip_network.network_address) <= netaddr_network.last and netaddr_network.first <= int(ip_network.broadcast_address)
+
+
+def fabric_plan(names, hostvars, gateways=None, etcd_hosts=None, leases=None):
     """{host: plan} for every host of `names` (the fabric nodes) and `gateways` (the routed head node).
 
     Reads per host: fabric_mode, fabric_cluster_cidr, fabric_node_subnet_prefix (cluster-wide),
-    fabric_node_subnet, fabric_endpoints, fabric_underlay_address / _interface / _prefix (default:
-    facts), bridge_nat_docker, and the facts of linuxnet.fabric.fabric_facts (the node's underlay
-    and the endpoints it has, whose addresses are kept).
+    fabric_node_subnet, fabric_endpoints, fabric_underlay_address / _interface / _prefix / _mtu
+    (default: facts), bridge_nat_docker / overlay_docker, the overlay's fabric_overlay_* settings,
+    and the facts of linuxnet.fabric.fabric_facts (the node's underlay and the endpoints it has,
+    whose addresses are kept). An overlay is planned in two steps: without `leases` (validation,
+    and the lease request for linuxnet.fabric.subnet_leases), then with that module's result.
     """
     if NETADDR_IMPORT_ERROR:
         raise AnsibleFilterError('the fabric_plan filter needs the Python library netaddr on the controller: %s' % NETADDR_IMPORT_ERROR)
@@ -181,6 +310,8 @@ def fabric_plan(names, hostvars, gateways=None):
     if not names:
         raise PlanError('there are no fabric nodes (inventory group fabric_nodes is empty)')
     mode, cluster, prefix = _cluster_settings(names, hostvars)
+    if mode == 'overlay':
+        return _overlay_plan(names, hostvars, list(etcd_hosts or []), leases)
     if mode == 'routed' and len(gateways) != 1:
         raise PlanError('fabric_mode routed needs exactly one host in the group fabric_gateway, found %d: %s' % (
             len(gateways), ', '.join(gateways) or 'none'))
@@ -188,7 +319,7 @@ def fabric_plan(names, hostvars, gateways=None):
 
     underlays = {}
     for name in everyone:
-        underlays[name] = _underlay(name, hostvars[name])
+        underlays[name] = _underlay(name, hostvars[name])[:3]
         if _overlaps(cluster, underlays[name][1]):
             raise PlanError('fabric_cluster_cidr %s overlaps the underlay network %s of %s (fabric_underlay_address %s)' % (
                 cluster, underlays[name][1], name, underlays[name][0]))
@@ -258,6 +389,84 @@ def fabric_plan(names, hostvars, gateways=None):
             })
         else:
             plan.update({'subnet': None, 'node_address': None, 'bridge_address': None, 'endpoints': []})
+        plans[name] = plan
+    return plans
+
+
+def _overlay_plan(names, hostvars, etcd_hosts, leases):
+    """The overlay's per-node plans; see fabric_plan."""
+    settings = _overlay_settings(names, hostvars, etcd_hosts)
+    underlays, requests, mtus, pinned, seen_addresses = {}, [], {}, {}, {}
+    for name in names:
+        underlays[name] = _underlay(name, hostvars[name])
+        address = underlays[name][0]
+        if address in seen_addresses:
+            raise PlanError('%s and %s have the same underlay address %s (fabric_underlay_address)' % (seen_addresses[address], name, address))
+        seen_addresses[address] = name
+        request, mtus[name] = _overlay_node(name, hostvars[name], settings, underlays[name], pinned)
+        requests.append(request)
+    # What linuxnet.fabric.subnet_leases takes, in its option names.
+    lease_settings = {
+        'network': str(settings['network']), 'subnet_len': settings['subnet_len'], 'subnet_min': str(settings['subnet_min']),
+        'subnet_max': str(settings['subnet_max']), 'vni': settings['vni'], 'port': settings['port'],
+        'direct_routing': settings['direct_routing'], 'prefix': settings['prefix'], 'lease_ttl': settings['lease_ttl'],
+        'replace_config': settings['config_replace'], 'nodes': requests,
+    }
+    lease_settings.update(settings['etcd'])
+    if leases is not None and not isinstance((leases or {}).get('leases'), dict):
+        raise PlanError('the leases must be the result of linuxnet.fabric.subnet_leases (a dict with leases and peers)')
+    plans = {}
+    for name in names:
+        variables = hostvars[name]
+        address, network, interface, _mtu = underlays[name]
+        overlay = {'device': settings['device'], 'vni': settings['vni'], 'port': settings['port'], 'mtu': mtus[name],
+                   'ip_masq': settings['ip_masq'], 'tx_checksum_offload': settings['tx_checksum_offload'],
+                   'direct_routing': settings['direct_routing'], 'prefix': settings['prefix'], 'vtep_mac': None, 'peers': []}
+        plan = {
+            'mode': 'overlay', 'cluster_cidr': str(settings['network']), 'underlay_address': str(address),
+            'underlay_interface': interface, 'is_node': True, 'is_gateway': False, 'gateway_underlay_address': None,
+            'overlay': overlay, 'leases': lease_settings, 'peers': [], 'routes': [],
+        }
+        if leases is None:
+            _endpoints(name, variables, None, None, 'overlay', {})
+            plan.update({'subnet': None, 'node_address': None, 'bridge_address': None, 'endpoints': []})
+            plans[name] = plan
+            continue
+        lease = leases['leases'].get(name)
+        if not lease:
+            raise PlanError('%s has no lease in the result of linuxnet.fabric.subnet_leases' % name)
+        subnet = netaddr.IPNetwork(lease['subnet'])
+        fabric_part = subnet
+        if variables.get('overlay_docker'):
+            # Docker gets the upper half of the lease (bip); the fabric bridge keeps the lower.
+            fabric_part, docker_part = subnet.subnet(subnet.prefixlen + 1)
+            plan['docker_bip'] = '%s/%d' % (netaddr.IPAddress(docker_part.first + NODE_ADDRESS_OFFSET), docker_part.prefixlen)
+        node_address = netaddr.IPAddress(fabric_part.first + NODE_ADDRESS_OFFSET)
+        pool = range(fabric_part.first + NODE_ADDRESS_OFFSET + 1, fabric_part.last)
+        now = ((variables.get('ansible_facts') or {}).get('linuxnet_fabric') or {}).get('endpoints') or []
+        existing = dict((item['name'], item['address']) for item in now if item.get('address'))
+        overlay['vtep_mac'] = lease['vtep_mac']
+        for peer in leases.get('peers') or []:
+            if peer['public_ip'] == str(address) or peer['subnet'] == lease['subnet']:
+                continue
+            # DirectRouting: a peer on this node's own underlay network is reached without VXLAN.
+            direct = settings['direct_routing'] and netaddr.IPAddress(peer['public_ip']) in network
+            peer_subnet = netaddr.IPNetwork(peer['subnet'])
+            plan['peers'].append({'name': peer.get('node') or peer.get('key'), 'subnet': peer['subnet'], 'via': peer['public_ip'],
+                                  'direct': bool(direct)})
+            if direct:
+                plan['routes'].append({'destination': peer['subnet'], 'gateway': peer['public_ip']})
+            else:
+                overlay['peers'].append({'public_ip': peer['public_ip'], 'vtep_mac': peer['vtep_mac'], 'subnet': peer['subnet']})
+                plan['routes'].append({'destination': peer['subnet'], 'gateway': str(peer_subnet.network), 'device': settings['device'],
+                                       'onlink': True})
+        plan.update({
+            'subnet': str(subnet),
+            'node_address': str(node_address),
+            'bridge_address': '%s/%d' % (node_address, fabric_part.prefixlen),
+            'endpoints': _endpoints(name, variables, subnet, pool, 'overlay', existing),
+            'subnet_env': _overlay.subnet_env(settings['network'], subnet, mtus[name], settings['ip_masq']),
+        })
         plans[name] = plan
     return plans
 

@@ -4,7 +4,7 @@
 """Read, plan and apply a node's whole part of a fabric in one run (the fabric_node module).
 
 Each object is planned by the planner of its own module (linux_bridge, endpoints, nat_rule,
-routes, routing_rule); everything is validated and planned before the first change.
+routes, routing_rule, vxlan); everything is validated and planned before the first change.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._endpoints import plan_published_ports, read, resulting_endpoints
+from ansible_collections.linuxnet.fabric.plugins.module_utils._ethtool import tx_checksum
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import execute
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netfilter import make_backend
@@ -23,6 +24,7 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_fabric impor
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_nat import normalise_rule, plan_rules
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_routes import desired_routes, plan_routes
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_rule import desired_rule, plan_rule
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_vxlan import desired_vxlan, plan_vxlan
 from ansible_collections.linuxnet.fabric.plugins.module_utils._readers import read_bridge, read_routes
 
 
@@ -39,7 +41,11 @@ class FabricNode(object):
         with self.naming('endpoints'):
             self.endpoints = desired_endpoints(parts['endpoints']) if parts['endpoints'] else None
         with self.naming('masquerade'):
-            self.masquerade = normalise_rule(parts['masquerade']) if parts['masquerade'] else None
+            self.fabric_rules = [normalise_rule(parts['masquerade'])] if parts['masquerade'] else []
+        with self.naming('nat_rules'):
+            self.fabric_rules.extend(normalise_rule(rule) for rule in parts['nat_rules'])
+        with self.naming('vxlan'):
+            self.vxlan = desired_vxlan(parts['vxlan']) if parts['vxlan'] else None
         with self.naming('routes'):
             self.routes = desired_routes(parts['routes'])
         with self.naming('rules'):
@@ -71,6 +77,37 @@ class FabricNode(object):
             current['bridge_addresses'] = [address[:2] for address in self.bridge['addresses']]
         return current
 
+    def _vxlan_plan(self, node):
+        """The overlay's vxlan device and its peers' neighbour and FDB entries."""
+        links = node.links()
+        device = links.get(self.vxlan['name'])
+        offload = self.vxlan['tx_checksum_offload'] is not None and device is not None and device['kind'] == 'vxlan'
+        current = {
+            'links': links,
+            'addresses': node.addresses(),
+            'routes': node.routes(family=AF_INET),
+            'neighbours': node.neighbours(device['index']) if device else [],
+            'fdb': node.fdb_entries(device['index']) if device else [],
+            'tx_checksum': tx_checksum(None, self.vxlan['name']) if offload else None,
+        }
+        with self.naming('vxlan'):
+            return device, plan_vxlan(self.vxlan, current)
+
+    @staticmethod
+    def _routes_after_vxlan(routes_current, device, vxlan_plan, name):
+        """The routes planner's view once the vxlan plan is carried out: a device made in this run
+        exists (routes may name it), one made again has lost every route through it."""
+        made = any(action.verb == 'create' and action.kind == 'vxlan' for action in vxlan_plan.actions)
+        if not made:
+            return routes_current
+        current = dict(routes_current, link_names=dict(routes_current['link_names']))
+        if device is not None:
+            current['routes'] = [route for route in current['routes'] if route['oif'] != device['index']]
+            current['link_names'].pop(device['index'], None)
+        # A placeholder index: the device's real one is known only once it exists.
+        current['link_names'][-1] = name
+        return current
+
     def plan(self, sessions):
         """One Plan of netlink actions, in order; NAT plans are kept in self.nat_plans."""
         node = sessions(None)
@@ -84,9 +121,10 @@ class FabricNode(object):
         if self.bridge is not None and self.present:
             bridge_current, bridge_plan = self._bridge_plan(node, owned_ports)
             plans.append(bridge_plan)
-        if self.masquerade is not None:
+        if self.fabric_rules:
             self.backend = make_backend(self.params['nat_backend'], self.run_command)
-            masquerade_plan = plan_rules([self.masquerade], self.backend.read(), self.params['owner'], backend=self.backend.kind)
+            with self.naming('nat_rules'):
+                masquerade_plan = plan_rules(self.fabric_rules, self.backend.read(), self.params['owner'], backend=self.backend.kind)
             self.nat_plans.append(masquerade_plan)
             # The published ports are planned on top of the masquerade plan: between them, the
             # shared table (chains) is created by the first and removed by the last that needs it.
@@ -103,13 +141,25 @@ class FabricNode(object):
             self.nat_plans.append(publish_plan)
             owned_ports = [item['host_interface'] for item in self.endpoints_current['owned'].values()]
             before['endpoints'], after['endpoints'] = endpoints_plan.before, endpoints_plan.after
+        routes_current = read_routes(node)
+        vxlan_plan = None
+        if self.vxlan is not None and self.present:
+            device, vxlan_plan = self._vxlan_plan(node)
+            plans.append(vxlan_plan)
+            # Neighbour and FDB entries before the routes that lead through them, as flannel does.
+            routes_current = self._routes_after_vxlan(routes_current, device, vxlan_plan, self.vxlan['name'])
         with self.naming('routes'):
-            routes_plan = plan_routes(self.routes, read_routes(node))
+            routes_plan = plan_routes(self.routes, routes_current)
         plans.append(routes_plan)
         rules = node.rules(AF_INET) if self.rules else []
         with self.naming('rules'):
             rule_plans = [plan_rule(rule, rules) for rule in self.rules]
         plans.extend(rule_plans)
+        if self.vxlan is not None and not self.present:
+            _device, vxlan_plan = self._vxlan_plan(node)
+            plans.append(vxlan_plan)
+        if vxlan_plan is not None:
+            before['vxlan'], after['vxlan'] = vxlan_plan.before, vxlan_plan.after
         if self.bridge is not None and not self.present:
             bridge_current, bridge_plan = self._bridge_plan(node, owned_ports)
             plans.append(bridge_plan)

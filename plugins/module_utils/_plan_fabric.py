@@ -15,11 +15,15 @@ import re
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
 
-MODES = ('bridge_nat', 'routed')
+MODES = ('bridge_nat', 'routed', 'overlay')
 # The highest priority of a rule of one's own (the kernel's rules use 32766 and 32767).
 RULE_PRIORITY_MAX = 32765
 PLAN_KEYS = ('cluster_cidr', 'subnet', 'bridge_address', 'endpoints', 'routes', 'is_node', 'is_gateway',
              'gateway_underlay_address', 'underlay_interface')
+# What an overlay node's plan adds (the fabric_plan filter's `overlay` entry, from the leases).
+OVERLAY_KEYS = ('device', 'vni', 'port', 'mtu', 'vtep_mac', 'peers', 'ip_masq', 'tx_checksum_offload')
+# The overlay's own NAT and forward rules, by name (flannel's ip-masq and FLANNEL-FWD chains).
+OVERLAY_RULES = ('masquerade', 'masquerade-to-overlay', 'forward-from-cluster', 'forward-to-cluster')
 
 
 # The options of each component's planner that come from an option of fabric_node or a key of its
@@ -30,6 +34,10 @@ FABRIC_OPTIONS = {
     'masquerade': {'destination': 'plan.cluster_cidr'},
     'routes': {'protocol': 'route_protocol', 'routes': 'plan.routes'},
     'rules': {'priority': 'rule_priority', 'to': 'plan.cluster_cidr', 'from': 'plan.cluster_cidr'},
+    'vxlan': {'name': 'plan.overlay.device', 'vni': 'plan.overlay.vni', 'port': 'plan.overlay.port', 'local': 'plan.underlay_address',
+              'underlay': 'plan.underlay_interface', 'mac': 'plan.overlay.vtep_mac', 'subnet': 'plan.subnet',
+              'peers': 'plan.overlay.peers', 'tx_checksum_offload': 'plan.overlay.tx_checksum_offload'},
+    'nat_rules': {'source': 'plan.cluster_cidr', 'destination': 'plan.cluster_cidr', 'out_interface': 'plan.overlay.device'},
 }
 # The default route of a routed node's table comes from these (it follows the plan's routes).
 DEFAULT_ROUTE_OPTIONS = {'gateway': 'plan.gateway_underlay_address', 'device': 'plan.underlay_interface', 'table': 'table'}
@@ -54,16 +62,58 @@ def fabric_option(component, option, params):
     return name + ('[%s]' % index if index is not None else '') + rest
 
 
-def _check_plan(plan):
+def _check_plan(plan, mode):
     if not isinstance(plan, dict):
         raise OptionError('plan', 'must be the dict the fabric_plan filter returns for this host')
     missing = [key for key in PLAN_KEYS if key not in plan]
+    if mode == 'overlay':
+        overlay = plan.get('overlay')
+        if not isinstance(overlay, dict):
+            missing.append('overlay')
+        else:
+            missing.extend('overlay.' + key for key in OVERLAY_KEYS if key not in overlay)
     if missing:
         raise OptionError('plan', 'lacks %s; pass the fabric_plan filter\'s entry for this host' % ', '.join(missing))
 
 
+def overlay_parts(params, plan, present):
+    """The vxlan device (planned as the vxlan module plans it) and flannel's ip-masq and forward
+    rules of an overlay node; with state absent, what finds them for deletion."""
+    overlay = plan.get('overlay') or {}
+    device = overlay.get('device')
+    if device is None:
+        raise OptionError('plan', 'needs overlay.device to find the vxlan device of the overlay')
+    if not present:
+        vxlan = {'name': device, 'netns': None, 'state': 'absent', 'vni': overlay.get('vni'), 'force': False}
+        return vxlan, [{'name': name, 'state': 'absent'} for name in OVERLAY_RULES]
+    vxlan = {
+        'name': device, 'netns': None, 'state': 'present', 'vni': overlay['vni'], 'port': overlay['port'],
+        'local': plan['underlay_address'], 'underlay': plan['underlay_interface'], 'learning': False,
+        'mtu': overlay['mtu'], 'mac': overlay['vtep_mac'], 'subnet': plan['subnet'], 'address': None,
+        # Neighbour and FDB entries of the peers behind the overlay; every peer's route is one of
+        # the node's routes (protocol route_protocol), so moving a peer to or from DirectRouting is
+        # a route replaced, never a deletion racing an addition.
+        'peers': [dict((key, peer[key]) for key in ('public_ip', 'vtep_mac', 'subnet')) for peer in overlay['peers']],
+        'purge_peers': True, 'force': False, 'tx_checksum_offload': overlay['tx_checksum_offload'], 'peer_routes': False,
+    }
+    cluster = plan['cluster_cidr']
+    state = 'present' if overlay['ip_masq'] else 'absent'
+    rules = [
+        # flannel's ip-masq chain without its RETURN rules (a shared chain must not return early):
+        # the node's containers to the outside, and the node (or anyone else) into the overlay.
+        {'name': 'masquerade', 'state': state, 'kind': 'masquerade', 'source': plan['subnet'], 'destination': '!' + cluster},
+        {'name': 'masquerade-to-overlay', 'state': state, 'kind': 'masquerade', 'source': '!' + cluster,
+         'destination': cluster, 'out_interface': device},
+        # flannel's FLANNEL-FWD: a FORWARD policy DROP (Docker's) must not cut the overlay.
+        {'name': 'forward-from-cluster', 'state': 'present', 'kind': 'accept', 'source': cluster},
+        {'name': 'forward-to-cluster', 'state': 'present', 'kind': 'accept', 'destination': cluster},
+    ]
+    return vxlan, rules
+
+
 def components(params):
-    """{bridge, endpoints, masquerade, routes, rules} planner parameters (None: not part of this node).
+    """{bridge, endpoints, masquerade, routes, rules, vxlan, nat_rules} planner parameters (None
+    or []: not part of this node).
 
     `params` are fabric_node's options: mode, state, plan, owner, bridge, bridge_mac, mtu,
     nat_backend, route_protocol, table, rule_priority.
@@ -74,15 +124,17 @@ def components(params):
     plan = params['plan'] or {}
     present = state == 'present'
     if present:
-        _check_plan(plan)
+        _check_plan(plan, mode)
     if plan.get('mode', mode) != mode:
         raise OptionError('mode', "is %s, but the plan is for a %s fabric (fabric_mode)" % (mode, plan['mode']))
     owner = params['owner']
     is_node = plan.get('is_node', True)
     is_gateway = plan.get('is_gateway', False)
-    result = {'bridge': None, 'endpoints': None, 'masquerade': None, 'routes': None, 'rules': []}
+    result = {'bridge': None, 'endpoints': None, 'masquerade': None, 'routes': None, 'rules': [], 'vxlan': None, 'nat_rules': []}
 
-    if mode == 'bridge_nat':
+    if mode == 'overlay':
+        result['vxlan'], result['nat_rules'] = overlay_parts(params, plan, present)
+    if mode in ('bridge_nat', 'overlay'):
         result['bridge'] = {
             'name': params['bridge'], 'netns': None, 'state': 'present' if present else 'absent',
             'addresses': [plan['bridge_address']] if present else None, 'mtu': params['mtu'] if present else None,
@@ -93,8 +145,8 @@ def components(params):
         result['endpoints'] = {
             'endpoints': [dict(endpoint, netns=None, interface=None, host_interface=None, mode=None, mtu=None)
                           for endpoint in plan.get('endpoints', [])] if present else [],
-            'mode': 'bridge' if mode == 'bridge_nat' else 'routed',
-            'bridge': params['bridge'] if mode == 'bridge_nat' and present else None,
+            'mode': 'routed' if mode == 'routed' else 'bridge',
+            'bridge': params['bridge'] if mode != 'routed' and present else None,
             'gateway': None, 'subnet': plan.get('subnet') if present else None, 'mtu': params['mtu'],
             'owner': owner, 'purge': True, 'state': 'present', 'host_interface_prefix': 'lf', 'netns': None,
         }
@@ -103,7 +155,7 @@ def components(params):
         # Only traffic leaving the cluster: containers keep their own address towards other nodes.
         result['masquerade'] = {'name': 'masquerade', 'state': 'present', 'kind': 'masquerade',
                                 'source': masquerade_source, 'destination': '!' + plan['cluster_cidr']}
-    elif not present:
+    elif not present and mode != 'overlay':
         result['masquerade'] = {'name': 'masquerade', 'state': 'absent'}
 
     routes = list(plan.get('routes', [])) if present else []

@@ -7,21 +7,31 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: fabric_node
-short_description: Apply a node's part of a bridge_nat or routed fabric in one run
+short_description: Apply a node's part of a bridge_nat, routed or overlay fabric in one run
 version_added: 1.0.0
 description:
   - Builds (or removes) everything one node holds of a fabric, from the node's entry of the
     M(linuxnet.fabric.fabric_plan) filter, in one module run with one read and one plan of all
     of it. Each object is planned exactly as its own module plans it - M(linuxnet.fabric.linux_bridge),
     M(linuxnet.fabric.endpoints), M(linuxnet.fabric.nat_rule), M(linuxnet.fabric.routes),
-    M(linuxnet.fabric.routing_rule) - and everything is validated and planned before the first change.
+    M(linuxnet.fabric.routing_rule), M(linuxnet.fabric.vxlan) - and everything is validated and
+    planned before the first change.
   - V(bridge_nat) - the bridge with the node address, the endpoints on it with their published
     ports, MASQUERADE of the node subnet for traffic leaving the cluster, routes to the other
     nodes' subnets.
   - V(routed) - routed /32 endpoints, routes to the other nodes' subnets; on the nodes, policy
     rules and a table that send the containers' outside traffic to the gateway node; on the
     gateway, the MASQUERADE of the cluster.
-  - The roles M(linuxnet.fabric.bridge_nat) and M(linuxnet.fabric.routed) call it once per node,
+  - V(overlay) - the bridge with the first address of the node's lease and the endpoints on it,
+    as with V(bridge_nat); the vxlan device (C(plan.overlay.device)) with the lease's network
+    address as a /32 and the lease's VTEP MAC, TX checksum offload as planned; per peer, a
+    permanent neighbour entry and an FDB entry on it, then a route to the peer's subnet (via the
+    peer's network address on the device, onlink; with DirectRouting, via the peer's underlay
+    address), entries of peers that left removed; flannel's ip-masq (when C(plan.overlay.ip_masq):
+    MASQUERADE of the node subnet leaving the cluster, and of other sources into the overlay)
+    and forward accepts of the cluster CIDR in both directions (flannel's FLANNEL-FWD), so a
+    FORWARD policy DROP does not cut the overlay.
+  - The roles M(linuxnet.fabric.bridge_nat), M(linuxnet.fabric.routed) and M(linuxnet.fabric.overlay) call it once per node,
     because a module run costs a node more than planning a hundred endpoints, so one run is what keeps a
     no-change C(site.yml) about as fast as a hand-written script.
 author:
@@ -31,7 +41,7 @@ options:
     description: The fabric.
     type: str
     required: true
-    choices: [bridge_nat, routed]
+    choices: [bridge_nat, routed, overlay]
   state:
     description: V(present) builds the node's part; V(absent) removes everything O(owner) made for it.
     type: str
@@ -40,7 +50,8 @@ options:
   plan:
     description:
       - This node's entry of the M(linuxnet.fabric.fabric_plan) filter (C(__fabric_plan[inventory_hostname])).
-      - With O(state=absent), only C(cluster_cidr) is needed (routed, to find the policy rules).
+      - With O(state=absent), only C(cluster_cidr) is needed (routed, to find the policy rules),
+        and C(overlay.device) (overlay, to find the vxlan device).
     type: dict
     required: true
   owner:
@@ -58,7 +69,13 @@ options:
     description: MTU of the bridge and of the endpoints' veths; unset keeps the kernel's.
     type: int
   nat_backend:
-    description: Netfilter backend of the NAT rules (see M(linuxnet.fabric.nat_rule)).
+    description:
+      - Netfilter backend of the NAT rules (see M(linuxnet.fabric.nat_rule)) and of the overlay's
+        forward accepts.
+      - Forward accepts only overcome a FORWARD drop of the same backend. Docker sets the FORWARD
+        policy of iptables to DROP; with V(nftables) the accepts live in the collection's own
+        table, where they cannot overrule a drop in iptables' table (flannel's nftables mode has
+        the same limit).
     type: str
     choices: [nftables, iptables]
     default: nftables
@@ -91,6 +108,14 @@ EXAMPLES = r'''
     plan: "{{ __fabric_plan[inventory_hostname] }}"
     owner: bridge_nat
     bridge: fabric0
+
+- name: This node's part of the overlay, with the MTU of the overlay on the bridge and the endpoints
+  linuxnet.fabric.fabric_node:
+    mode: overlay
+    plan: "{{ __fabric_plan[inventory_hostname] }}"
+    owner: overlay
+    mtu: "{{ __fabric_plan[inventory_hostname].overlay.mtu }}"
+    nat_backend: iptables
 '''
 
 RETURN = r'''
@@ -119,7 +144,7 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import re
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            mode=dict(type='str', required=True, choices=['bridge_nat', 'routed']),
+            mode=dict(type='str', required=True, choices=['bridge_nat', 'routed', 'overlay']),
             state=dict(_common.STATE_OPTION),
             plan=dict(type='dict', required=True),
             owner=dict(type='str', required=True),

@@ -129,3 +129,143 @@ def test_bad_inventory_names_hosts_and_variable(names, hostvars, gateways, fragm
         fabric_plan(names, hostvars, gateways)
     for fragment in fragments:
         assert fragment in str(raised.value)
+
+
+# --- overlay ------------------------------------------------------------------------------------------
+
+def overlay_node(address, mtu=1500, **variables):
+    base = {'fabric_mode': 'overlay', 'fabric_cluster_cidr': '10.5.0.0/16', 'inventory_dir': '/inv',
+            'ansible_facts': {'linuxnet_fabric': {'underlay': {'address': address, 'interface': 'eth0', 'prefix': 24, 'mtu': mtu},
+                                                  'endpoints': []}}}
+    base.update(variables)
+    return base
+
+
+def overlay_inventory(**per_host):
+    hostvars = {'node1': overlay_node('10.88.0.11'), 'node2': overlay_node('10.88.0.12'), 'node3': overlay_node('10.88.0.13')}
+    for host, variables in per_host.items():
+        hostvars[host].update(variables)
+    return hostvars
+
+
+def every(hostvars, **variables):
+    for name in ('node1', 'node2', 'node3'):
+        hostvars[name].update(variables)
+    return hostvars
+
+
+def lease(subnet, address, mac, node=None):
+    return {'key': '/coreos.com/network/subnets/%s' % subnet.replace('/', '-'), 'subnet': subnet, 'public_ip': address,
+            'vtep_mac': mac, 'vni': 1, 'owned': node is not None, 'node': node}
+
+
+LEASES = {
+    'leases': {'node1': lease('10.5.71.0/24', '10.88.0.11', '0a:00:00:00:00:11', 'node1'),
+               'node2': lease('10.5.72.0/24', '10.88.0.12', '0a:00:00:00:00:12', 'node2')},
+    'peers': [lease('10.5.71.0/24', '10.88.0.11', '0a:00:00:00:00:11', 'node1'),
+              lease('10.5.72.0/24', '10.88.0.12', '0a:00:00:00:00:12', 'node2'),
+              # A flanneld node on another underlay network.
+              lease('10.5.90.0/24', '10.77.0.9', '5a:00:00:00:00:09')],
+}
+
+
+def test_an_overlay_plan_without_leases_asks_for_them_and_checks_everything():
+    plan = fabric_plan(['node1', 'node2'], overlay_inventory(), etcd_hosts=['node1', 'node2', 'node3'])
+    node1 = plan['node1']
+    assert node1['subnet'] is None and node1['endpoints'] == []
+    assert node1['overlay'] == {'device': 'flannel.1', 'vni': 1, 'port': 8472, 'mtu': 1450, 'ip_masq': True,
+                                'tx_checksum_offload': True, 'direct_routing': False, 'prefix': '/coreos.com/network',
+                                'vtep_mac': None, 'peers': []}
+    leases = node1['leases']
+    assert leases['nodes'] == [{'name': 'node1', 'public_ip': '10.88.0.11', 'subnet': None},
+                               {'name': 'node2', 'public_ip': '10.88.0.12', 'subnet': None}]
+    assert (leases['network'], leases['subnet_len'], leases['subnet_min'], leases['subnet_max']) == (
+        '10.5.0.0/16', 24, '10.5.1.0', '10.5.255.0')
+    # The etcd role's cluster and its certificates on the controller.
+    assert leases['endpoints'] == ['https://10.88.0.11:2379', 'https://10.88.0.12:2379', 'https://10.88.0.13:2379']
+    assert (leases['ca_file'], leases['cert_file'], leases['key_file'], leases['transport']) == (
+        '/inv/.etcd-pki/fabric/ca.crt', '/inv/.etcd-pki/fabric/fabric.crt', '/inv/.etcd-pki/fabric/fabric.key', 'gateway')
+
+
+def test_an_external_etcd_and_etcd_rbac():
+    hostvars = every(overlay_inventory(), fabric_overlay_etcd_endpoints=['https://192.0.2.10:2379'],
+                     fabric_overlay_etcd_ca_file='/pki/ca.pem', fabric_overlay_etcd_cert_file='/pki/c.pem',
+                     fabric_overlay_etcd_key_file='/pki/k.pem', fabric_overlay_etcd_transport='etcdctl')
+    leases = fabric_plan(['node1'], hostvars)['node1']['leases']
+    assert (leases['endpoints'], leases['ca_file'], leases['transport']) == (['https://192.0.2.10:2379'], '/pki/ca.pem', 'etcdctl')
+    hostvars = every(overlay_inventory(), etcd_rbac=True, etcd_pki_dir='/elsewhere/pki')
+    leases = fabric_plan(['node1'], hostvars, etcd_hosts=['node1'])['node1']['leases']
+    assert (leases['transport'], leases['cert_file']) == ('etcdctl', '/elsewhere/pki/fabric.crt')
+
+
+def test_an_overlay_plan_with_leases_has_subnets_endpoints_peers_and_routes():
+    hostvars = overlay_inventory(node1={'fabric_endpoints': [{'name': 'web1', 'publish': ['8080:80']}, {'name': 'db1'}]})
+    plan = fabric_plan(['node1', 'node2'], hostvars, etcd_hosts=['node1'], leases=LEASES)
+    node1 = plan['node1']
+    assert (node1['subnet'], node1['bridge_address']) == ('10.5.71.0/24', '10.5.71.1/24')
+    assert [(item['name'], item['address']) for item in node1['endpoints']] == [('web1', '10.5.71.2/24'), ('db1', '10.5.71.3/24')]
+    assert node1['overlay']['vtep_mac'] == '0a:00:00:00:00:11'
+    assert node1['overlay']['peers'] == [{'public_ip': '10.88.0.12', 'vtep_mac': '0a:00:00:00:00:12', 'subnet': '10.5.72.0/24'},
+                                         {'public_ip': '10.77.0.9', 'vtep_mac': '5a:00:00:00:00:09', 'subnet': '10.5.90.0/24'}]
+    assert node1['routes'] == [
+        {'destination': '10.5.72.0/24', 'gateway': '10.5.72.0', 'device': 'flannel.1', 'onlink': True},
+        {'destination': '10.5.90.0/24', 'gateway': '10.5.90.0', 'device': 'flannel.1', 'onlink': True}]
+    assert node1['subnet_env'] == 'FLANNEL_NETWORK=10.5.0.0/16\nFLANNEL_SUBNET=10.5.71.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n'
+
+
+def test_direct_routing_reaches_peers_of_the_same_underlay_network_without_vxlan():
+    hostvars = every(overlay_inventory(), fabric_overlay_direct_routing=True)
+    node1 = fabric_plan(['node1', 'node2'], hostvars, etcd_hosts=['node1'], leases=LEASES)['node1']
+    assert node1['routes'][0] == {'destination': '10.5.72.0/24', 'gateway': '10.88.0.12'}
+    assert [peer['subnet'] for peer in node1['overlay']['peers']] == ['10.5.90.0/24']
+    assert [peer['direct'] for peer in node1['peers']] == [True, False]
+
+
+def test_docker_gets_the_upper_half_of_the_lease():
+    node1 = fabric_plan(['node1', 'node2'], overlay_inventory(node1={'overlay_docker': True}), etcd_hosts=['node1'],
+                        leases=LEASES)['node1']
+    assert (node1['bridge_address'], node1['docker_bip']) == ('10.5.71.1/25', '10.5.71.129/25')
+
+
+@pytest.mark.parametrize('variables, per_host, message', [
+    ({'fabric_cluster_cidr': '10.5.0.1/16'}, {}, "fabric_cluster_cidr '10.5.0.1/16' is not a network"),
+    ({'fabric_cluster_cidr': '10.88.0.0/16'}, {}, 'fabric_cluster_cidr 10.88.0.0/16 overlaps the underlay network 10.88.0.0/24 of node1'),
+    ({'fabric_node_subnet_prefix': 17}, {}, 'fabric_node_subnet_prefix 17 must be between 18'),
+    ({'fabric_node_subnet_prefix': 31}, {}, 'fabric_node_subnet_prefix 31 must be between 18'),
+    ({'fabric_overlay_subnet_min': '10.6.0.0'}, {}, 'fabric_overlay_subnet_min 10.6.0.0 is outside the network'),
+    ({'fabric_overlay_subnet_min': '10.5.9.0', 'fabric_overlay_subnet_max': '10.5.8.0'}, {},
+     'fabric_overlay_subnet_min leaves no subnet: SubnetMin 10.5.9.0 is above SubnetMax 10.5.8.0'),
+    ({'fabric_overlay_vni': 16777216}, {}, 'fabric_overlay_vni 16777216 is out of range (1..16777215)'),
+    ({'fabric_overlay_port': 0}, {}, 'fabric_overlay_port 0 is out of range (1..65535)'),
+    ({'fabric_overlay_device': 'flannel.overlay.1'}, {}, 'fabric_overlay_device is 17 bytes long'),
+    ({'fabric_overlay_device': 'flan 1'}, {}, "fabric_overlay_device must not contain ' '"),
+    ({'fabric_overlay_device': 'fl/1'}, {}, "fabric_overlay_device must not contain '/'"),
+    ({}, {'node2': {'fabric_overlay_vni': 2}}, 'fabric_overlay_vni differs between hosts: 2 on node2; None on node1'),
+    ({}, {'node2': {'fabric_underlay_mtu': 1300}}, 'node2: fabric_underlay_mtu (or the facts\' underlay MTU) is 1300, which leaves '
+                                                   'the overlay an MTU of 1250'),
+    ({}, {'node1': {'fabric_node_subnet': '10.5.0.0/24'}}, "node1: fabric_node_subnet '10.5.0.0/24' is outside the range"),
+    ({}, {'node1': {'fabric_node_subnet': '10.5.7.0/24'}, 'node2': {'fabric_node_subnet': '10.5.7.0/24'}},
+     'fabric_node_subnet of node1 (10.5.7.0/24) and of node2 (10.5.7.0/24) overlap'),
+    ({}, {'node1': {'fabric_endpoints': [{'name': 'a', 'address': '10.5.7.9'}]}},
+     "fabric_endpoints[0] of node1.address: an overlay node's subnet comes from its lease"),
+    ({}, {'node1': {'fabric_endpoints': [{'name': 'a'}, {'name': 'a'}]}}, "name 'a' is used twice on node1"),
+    ({'fabric_overlay_etcd_transport': 'grpc'}, {}, "fabric_overlay_etcd_transport is 'grpc'"),
+    ({'fabric_overlay_etcd_endpoints': ['10.88.0.11:2379']}, {}, "fabric_overlay_etcd_endpoints '10.88.0.11:2379' is not an etcd client URL"),
+])
+def test_bad_overlay_inventory_fails_naming_the_host_and_the_variable(variables, per_host, message):
+    hostvars = every(overlay_inventory(), **variables)
+    for host, more in per_host.items():
+        hostvars[host].update(more)
+    with pytest.raises(PlanError) as raised:
+        fabric_plan(['node1', 'node2'], hostvars, etcd_hosts=['node1'])
+    assert message in str(raised.value)
+
+
+def test_an_overlay_needs_an_etcd():
+    with pytest.raises(PlanError, match='put hosts in the group etcd'):
+        fabric_plan(['node1'], overlay_inventory())
+
+
+def test_a_node_without_a_lease_in_the_result_is_named():
+    with pytest.raises(PlanError, match='node3 has no lease'):
+        fabric_plan(['node1', 'node2', 'node3'], overlay_inventory(), etcd_hosts=['node1'], leases=LEASES)

@@ -14,6 +14,7 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_fabric impor
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_nat import normalise_rule
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_routes import desired_routes
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_rule import desired_rule
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_vxlan import desired_vxlan
 
 CLUSTER = '172.19.0.0/16'
 
@@ -177,7 +178,7 @@ def test_the_gateway_removes_its_rules_too_when_absent():
 
 
 @pytest.mark.parametrize('overrides, option, fragment', [
-    ({'mode': 'flat'}, 'mode', "'flat' must be one of bridge_nat, routed"),
+    ({'mode': 'flat'}, 'mode', "'flat' must be one of bridge_nat, routed, overlay"),
     ({'plan': None}, 'plan', 'lacks cluster_cidr'),
     ({'plan': {}}, 'plan', 'lacks cluster_cidr'),
     ({'plan': 'node1'}, 'plan', 'must be the dict'),
@@ -263,3 +264,83 @@ def test_bad_values_for_the_planners_name_the_fabric_node_option(mode, overrides
     with pytest.raises(OptionError) as raised:
         validated(components(values), values)
     assert raised.value.option == option
+
+
+# --- overlay ------------------------------------------------------------------------------------------
+
+OVERLAY_LEASES = {
+    'leases': {'node1': {'subnet': '10.5.71.0/24', 'public_ip': '10.88.0.11', 'vtep_mac': '0a:00:00:00:00:11', 'vni': 1},
+               'node2': {'subnet': '10.5.72.0/24', 'public_ip': '10.88.0.12', 'vtep_mac': '0a:00:00:00:00:12', 'vni': 1}},
+    'peers': [{'subnet': '10.5.71.0/24', 'public_ip': '10.88.0.11', 'vtep_mac': '0a:00:00:00:00:11', 'node': 'node1'},
+              {'subnet': '10.5.72.0/24', 'public_ip': '10.88.0.12', 'vtep_mac': '0a:00:00:00:00:12', 'node': 'node2'}],
+}
+
+
+def overlay_plan(**variables):
+    endpoints = [{'name': 'web', 'publish': ['8080:80']}, {'name': 'db'}]
+    hostvars = {name: node_variables(address, 'overlay', fabric_cluster_cidr='10.5.0.0/16', inventory_dir='/inv', **variables)
+                for name, address in (('node1', '10.88.0.11'), ('node2', '10.88.0.12'))}
+    hostvars['node1']['fabric_endpoints'] = endpoints
+    return fabric_plan(['node1', 'node2'], hostvars, etcd_hosts=['node1'], leases=OVERLAY_LEASES)
+
+
+def test_an_overlay_node_has_the_vxlan_device_flannels_rules_and_every_peer_route():
+    plan = overlay_plan()['node1']
+    parts = components(params('overlay', plan=plan, mtu=1450))
+    vxlan = parts['vxlan']
+    assert (vxlan['name'], vxlan['local'], vxlan['underlay'], vxlan['mac'], vxlan['subnet'], vxlan['mtu']) == (
+        'flannel.1', '10.88.0.11', 'eth0', '0a:00:00:00:00:11', '10.5.71.0/24', 1450)
+    assert vxlan['peers'] == [{'public_ip': '10.88.0.12', 'vtep_mac': '0a:00:00:00:00:12', 'subnet': '10.5.72.0/24'}]
+    assert (vxlan['purge_peers'], vxlan['peer_routes'], vxlan['tx_checksum_offload']) == (True, False, True)
+    assert parts['routes']['routes'] == [{'destination': '10.5.72.0/24', 'gateway': '10.5.72.0', 'device': 'flannel.1', 'onlink': True}]
+    assert parts['bridge']['addresses'] == ['10.5.71.1/24'] and parts['endpoints']['bridge'] == 'fabric0'
+    assert parts['masquerade'] is None
+    rules = [normalise_rule(rule) for rule in parts['nat_rules']]
+    assert [(rule['name'], rule['kind'], rule['source'], rule['destination'], rule['out_interface']) for rule in rules] == [
+        ('masquerade', 'masquerade', '10.5.71.0/24', '!10.5.0.0/16', None),
+        ('masquerade-to-overlay', 'masquerade', '!10.5.0.0/16', '10.5.0.0/16', 'flannel.1'),
+        ('forward-from-cluster', 'accept', '10.5.0.0/16', None, None),
+        ('forward-to-cluster', 'accept', None, '10.5.0.0/16', None)]
+    validated(parts)
+    assert desired_vxlan(vxlan)['peers'][0]['gateway'] == '10.5.72.0'
+
+
+def test_without_ip_masq_the_masquerades_go_and_the_forward_accepts_stay():
+    plan = overlay_plan(fabric_overlay_ip_masq=False)['node1']
+    rules = components(params('overlay', plan=plan))['nat_rules']
+    assert [(rule['name'], rule['state']) for rule in rules] == [
+        ('masquerade', 'absent'), ('masquerade-to-overlay', 'absent'), ('forward-from-cluster', 'present'),
+        ('forward-to-cluster', 'present')]
+
+
+def test_an_overlay_node_is_removed_from_the_device_name_alone():
+    parts = components(params('overlay', state='absent', plan={'overlay': {'device': 'flannel.7'}}))
+    assert parts['vxlan'] == {'name': 'flannel.7', 'netns': None, 'state': 'absent', 'vni': None, 'force': False}
+    assert [(rule['name'], rule['state']) for rule in parts['nat_rules']] == [
+        (name, 'absent') for name in ('masquerade', 'masquerade-to-overlay', 'forward-from-cluster', 'forward-to-cluster')]
+    assert parts['bridge']['state'] == 'absent' and parts['routes']['routes'] == []
+    assert desired_vxlan(parts['vxlan'])['state'] == 'absent'
+    with pytest.raises(OptionError, match='needs overlay.device'):
+        components(params('overlay', state='absent', plan={}))
+
+
+@pytest.mark.parametrize('remove, missing', [
+    ('overlay', 'overlay'),
+    ('overlay.vtep_mac', 'overlay.vtep_mac'),
+    ('overlay.peers', 'overlay.peers'),
+])
+def test_an_overlay_plan_without_its_lease_part_is_refused(remove, missing):
+    plan = overlay_plan()['node1']
+    if '.' in remove:
+        plan = dict(plan, overlay=dict((key, value) for key, value in plan['overlay'].items() if key != remove.split('.')[1]))
+    else:
+        plan = dict((key, value) for key, value in plan.items() if key != remove)
+    with pytest.raises(OptionError) as raised:
+        components(params('overlay', plan=plan))
+    assert raised.value.option == 'plan' and 'lacks %s' % missing in raised.value.problem
+
+
+def test_vxlan_messages_name_the_plan_key():
+    assert fabric_option('vxlan', 'peers[0].vtep_mac', params('overlay')) == 'plan.overlay.peers[0].vtep_mac'
+    assert fabric_option('vxlan', 'mac', params('overlay')) == 'plan.overlay.vtep_mac'
+    assert fabric_option('nat_rules', 'out_interface', params('overlay')) == 'plan.overlay.device'
