@@ -44,6 +44,13 @@ class FabricNode(object):
             self.fabric_rules = [normalise_rule(parts['masquerade'])] if parts['masquerade'] else []
         with self.naming('nat_rules'):
             self.fabric_rules.extend(normalise_rule(rule) for rule in parts['nat_rules'])
+        # Forward accepts go where the FORWARD drop they must overcome is (Docker's is in iptables),
+        # whichever backend holds the NAT rules.
+        if params.get('forward_backend', params['nat_backend']) != params['nat_backend']:
+            self.forward_rules = [rule for rule in self.fabric_rules if rule['kind'] == 'accept']
+            self.fabric_rules = [rule for rule in self.fabric_rules if rule not in self.forward_rules]
+        else:
+            self.forward_rules = []
         with self.naming('vxlan'):
             self.vxlan = desired_vxlan(parts['vxlan']) if parts['vxlan'] else None
         with self.naming('routes'):
@@ -51,6 +58,8 @@ class FabricNode(object):
         with self.naming('rules'):
             self.rules = [desired_rule(rule) for rule in parts['rules']]
         self.backend = None
+        # Backend objects by kind: each NAT plan is applied by the backend it was made for.
+        self.backends = {}
         self.nat_plans = []
         self.endpoints_current = None
 
@@ -123,6 +132,7 @@ class FabricNode(object):
             plans.append(bridge_plan)
         if self.fabric_rules:
             self.backend = make_backend(self.params['nat_backend'], self.run_command)
+            self.backends[self.backend.kind] = self.backend
             with self.naming('nat_rules'):
                 masquerade_plan = plan_rules(self.fabric_rules, self.backend.read(), self.params['owner'], backend=self.backend.kind)
             self.nat_plans.append(masquerade_plan)
@@ -137,10 +147,18 @@ class FabricNode(object):
                     self.run_command, self.params['nat_backend'], self.endpoints, self.endpoints_current,
                     backend=self.backend, nat_current=nat_current)
                 endpoints_plan = plan_endpoints(self.endpoints, self.endpoints_current)
+            if self.backend is not None:
+                self.backends[self.backend.kind] = self.backend
             plans.append(endpoints_plan)
             self.nat_plans.append(publish_plan)
             owned_ports = [item['host_interface'] for item in self.endpoints_current['owned'].values()]
             before['endpoints'], after['endpoints'] = endpoints_plan.before, endpoints_plan.after
+        if self.forward_rules:
+            forward_backend = make_backend(self.params['forward_backend'], self.run_command)
+            self.backends[forward_backend.kind] = forward_backend
+            with self.naming('nat_rules'):
+                self.nat_plans.append(plan_rules(self.forward_rules, forward_backend.read(), self.params['owner'],
+                                                 backend=forward_backend.kind))
         routes_current = read_routes(node)
         vxlan_plan = None
         if self.vxlan is not None and self.present:
@@ -185,7 +203,7 @@ class FabricNode(object):
         execute(sessions, plan.actions)
         for nat_plan in self.nat_plans:
             if nat_plan.changed:
-                self.backend.apply(nat_plan)
+                self.backends[nat_plan.backend].apply(nat_plan)
 
     def descriptions(self, plan):
         return plan.descriptions() + [text for nat_plan in self.nat_plans for text in nat_plan.descriptions()]

@@ -23,7 +23,8 @@ PLAN_KEYS = ('cluster_cidr', 'subnet', 'bridge_address', 'endpoints', 'routes', 
 # What an overlay node's plan adds (the fabric_plan filter's `overlay` entry, from the leases).
 OVERLAY_KEYS = ('device', 'vni', 'port', 'mtu', 'vtep_mac', 'peers', 'ip_masq', 'tx_checksum_offload')
 # The overlay's own NAT and forward rules, by name (flannel's ip-masq and FLANNEL-FWD chains).
-OVERLAY_RULES = ('masquerade', 'masquerade-to-overlay', 'forward-from-cluster', 'forward-to-cluster')
+OVERLAY_RULES = (('masquerade', 'masquerade'), ('masquerade-to-overlay', 'masquerade'), ('forward-from-cluster', 'accept'),
+                 ('forward-to-cluster', 'accept'))
 
 
 # The options of each component's planner that come from an option of fabric_node or a key of its
@@ -85,7 +86,7 @@ def overlay_parts(params, plan, present):
         raise OptionError('plan', 'needs overlay.device to find the vxlan device of the overlay')
     if not present:
         vxlan = {'name': device, 'netns': None, 'state': 'absent', 'vni': overlay.get('vni'), 'force': False}
-        return vxlan, [{'name': name, 'state': 'absent'} for name in OVERLAY_RULES]
+        return vxlan, [{'name': name, 'state': 'absent', 'kind': kind} for name, kind in OVERLAY_RULES]
     vxlan = {
         'name': device, 'netns': None, 'state': 'present', 'vni': overlay['vni'], 'port': overlay['port'],
         'local': plan['underlay_address'], 'underlay': plan['underlay_interface'], 'learning': False,

@@ -206,11 +206,15 @@ class Observed(object):
         # Whether TX checksum offload is on (None: the device does not exist or was not asked).
         self.tx_checksum = current.get('tx_checksum') if self.link is not None else None
 
-    def view(self):
+    def view(self, routes=True):
+        """The state; without `routes` when the routes through the device are a caller's."""
         device = device_view(self.link, self.device_addresses, self.settings)
         if self.tx_checksum is not None:
             device['tx_checksum_offload'] = self.tx_checksum
-        return state_view(device, self.neighbours, self.fdb, self.device_routes)
+        view = state_view(device, self.neighbours, self.fdb, self.device_routes)
+        if not routes:
+            del view['routes']
+        return view
 
 
 def vxlan_settings(link, link_names):
@@ -410,10 +414,12 @@ def plan_vxlan(desired, current):
     """
     name, netns = desired['name'], desired['netns']
     observed = Observed(name, current)
-    before = observed.view()
+    before = observed.view(desired['peer_routes'])
 
     if desired['state'] == 'absent':
         plan = Plan(before, state_view({'exists': False}, {}, {}, {}))
+        if not desired['peer_routes']:
+            del plan.after['routes']
         if observed.link is None:
             return plan
         if observed.settings is None and not desired['force']:
@@ -449,4 +455,6 @@ def plan_vxlan(desired, current):
     if desired['peers'] is not None:
         plan_peers(plan, desired, neighbours, fdb, device_routes, routes)
     plan.after = state_view(device, neighbours, fdb, device_routes)
+    if not desired['peer_routes']:
+        del plan.after['routes']
     return plan

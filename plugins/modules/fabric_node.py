@@ -72,13 +72,23 @@ options:
     description:
       - Netfilter backend of the NAT rules (see M(linuxnet.fabric.nat_rule)) and of the overlay's
         forward accepts.
-      - Forward accepts only overcome a FORWARD drop of the same backend. Docker sets the FORWARD
-        policy of iptables to DROP; with V(nftables) the accepts live in the collection's own
-        table, where they cannot overrule a drop in iptables' table (flannel's nftables mode has
-        the same limit).
+      - The overlay's forward accepts go to O(forward_backend).
     type: str
     choices: [nftables, iptables]
     default: nftables
+  forward_backend:
+    description:
+      - Netfilter backend of the overlay's forward accepts (the cluster CIDR in both directions).
+      - An accept only overcomes a drop of its own backend. Docker sets the FORWARD policy of
+        iptables to DROP, so the default is V(iptables) whatever O(nat_backend) is; their chain
+        C(LINUXNET-FORWARD) in the table C(filter) is entered from C(FORWARD).
+      - With V(nftables) they live in the collection's own table, where they cannot overrule a drop
+        in another table (flannel's nftables mode has the same limit).
+      - On a host whose iptables has no C(filter) table yet, iptables-nft creates it (with an empty
+        C(FORWARD) chain) and leaves it when the rules go.
+    type: str
+    choices: [nftables, iptables]
+    default: iptables
   route_protocol:
     description: Routing protocol number that marks the node's fabric routes (see M(linuxnet.fabric.routes)).
     type: int
@@ -115,7 +125,6 @@ EXAMPLES = r'''
     plan: "{{ __fabric_plan[inventory_hostname] }}"
     owner: overlay
     mtu: "{{ __fabric_plan[inventory_hostname].overlay.mtu }}"
-    nat_backend: iptables
 '''
 
 RETURN = r'''
@@ -152,6 +161,7 @@ def main():
             bridge_mac=dict(type='str'),
             mtu=dict(type='int'),
             nat_backend=dict(type='str', default='nftables', choices=['nftables', 'iptables']),
+            forward_backend=dict(type='str', default='iptables', choices=['nftables', 'iptables']),
             route_protocol=dict(type='int', default=76),
             table=dict(type='int', default=76),
             rule_priority=dict(type='int', default=31000),

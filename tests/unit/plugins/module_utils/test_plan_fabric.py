@@ -42,7 +42,7 @@ def inventory_plan(mode):
 def params(mode='bridge_nat', state='present', plan=None, **overrides):
     """fabric_node's options, with the module's defaults."""
     values = {'mode': mode, 'state': state, 'plan': plan, 'owner': mode, 'bridge': 'fabric0',
-              'bridge_mac': '02:5e:11:a0:3c:7d', 'mtu': None, 'nat_backend': 'nftables',
+              'bridge_mac': '02:5e:11:a0:3c:7d', 'mtu': None, 'nat_backend': 'nftables', 'forward_backend': 'iptables',
               'route_protocol': 76, 'table': 76, 'rule_priority': 31000}
     values.update(overrides)
     return values
@@ -316,8 +316,9 @@ def test_without_ip_masq_the_masquerades_go_and_the_forward_accepts_stay():
 def test_an_overlay_node_is_removed_from_the_device_name_alone():
     parts = components(params('overlay', state='absent', plan={'overlay': {'device': 'flannel.7'}}))
     assert parts['vxlan'] == {'name': 'flannel.7', 'netns': None, 'state': 'absent', 'vni': None, 'force': False}
-    assert [(rule['name'], rule['state']) for rule in parts['nat_rules']] == [
-        (name, 'absent') for name in ('masquerade', 'masquerade-to-overlay', 'forward-from-cluster', 'forward-to-cluster')]
+    assert [(rule['name'], rule['state'], rule['kind']) for rule in parts['nat_rules']] == [
+        ('masquerade', 'absent', 'masquerade'), ('masquerade-to-overlay', 'absent', 'masquerade'),
+        ('forward-from-cluster', 'absent', 'accept'), ('forward-to-cluster', 'absent', 'accept')]
     assert parts['bridge']['state'] == 'absent' and parts['routes']['routes'] == []
     assert desired_vxlan(parts['vxlan'])['state'] == 'absent'
     with pytest.raises(OptionError, match='needs overlay.device'):
