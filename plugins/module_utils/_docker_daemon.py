@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Docker's daemon.json settings a fabric needs (bip, mtu, ip-masq): merge, record, put back, and
+find the flags that would make dockerd refuse them. Pure: texts in, plans out.
+
+dockerd refuses to start when an option is both a command-line flag and a daemon.json key ("the
+following directives are specified both as a flag and in the configuration file"), so a key the
+fabric writes must not also be a flag of the way dockerd is started: its running command line, the
+DOCKER_OPTS of /etc/default/docker (sysvinit), or the ExecStart of its systemd unit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
+
+KEY_PATTERN = re.compile(r'^[a-z][a-z0-9-]*$')
+OPTS_LINE = re.compile(r'^\s*(?:export\s+)?DOCKER_OPTS=(.*)$')
+EXEC_START = re.compile(r'^\s*ExecStart\s*=(.*)$')
+
+
+def parse_config(text, path):
+    """The JSON object of daemon.json ({} for a missing or empty file); an unreadable one is an error."""
+    if text is None or not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise FabricError('%s is not valid JSON (%s); Docker would not start with it either: fix it first' % (path, error))
+    if not isinstance(value, dict):
+        raise FabricError('%s holds a JSON %s, not an object' % (path, type(value).__name__))
+    return value
+
+
+def check_settings(settings):
+    """daemon.json keys (lowercase words with '-') to values; None removes a key."""
+    if not isinstance(settings, dict) or not settings:
+        raise OptionError('settings', 'must be a dict of daemon.json keys, like {bip: 10.5.7.129/25, mtu: 1450}')
+    for key in settings:
+        if not isinstance(key, str) or not KEY_PATTERN.match(key):
+            raise OptionError('settings', "'%s' is not a daemon.json key" % (key,))
+    return dict(settings)
+
+
+def flags_of(words):
+    """The option names (without dashes) in a dockerd argument list: --bip=x, --bip x, --mtu 1450."""
+    found = set()
+    for word in words:
+        if word.startswith('--') and len(word) > 2:
+            found.add(word[2:].split('=', 1)[0])
+    return found
+
+
+def docker_opts_flags(text):
+    """Flags in the DOCKER_OPTS of /etc/default/docker (sysvinit's init script passes them on)."""
+    found = set()
+    for line in (text or '').splitlines():
+        match = OPTS_LINE.match(line)
+        if match:
+            try:
+                value = shlex.split(match.group(1), comments=True)
+            except ValueError:
+                continue
+            for item in value:
+                found |= flags_of(shlex.split(item) if ' ' in item else [item])
+    return found
+
+
+def unit_flags(text):
+    """Flags in the ExecStart lines of a systemd unit or drop-in that start dockerd."""
+    found = set()
+    for line in (text or '').splitlines():
+        match = EXEC_START.match(line)
+        if match and 'dockerd' in match.group(1):
+            try:
+                found |= flags_of(shlex.split(match.group(1)))
+            except ValueError:
+                continue
+    return found
+
+
+def conflicts(settings, sources):
+    """[(key, where)] of keys to be written that dockerd also gets as a flag.
+
+    `sources` maps a description ("the running dockerd (pid 812)", "/etc/default/docker") to the
+    set of flags found there. Removing a key (None) conflicts with nothing.
+    """
+    return sorted((key, where) for key, value in settings.items() if value is not None
+                  for where, flags in sources.items() if key in flags)
+
+
+def conflict_message(found, path):
+    keys = sorted(set(key for key, _where in found))
+    return ('dockerd is started with %s (%s) while the fabric would write %s into %s: dockerd refuses to start when an option '
+            'is both a flag and in the configuration file. Remove the flag, or turn the fabric\'s Docker settings off'
+            % (', '.join('--' + key for key in keys), '; '.join('--%s in %s' % item for item in found),
+               ', '.join(keys), path))
+
+
+def merged(config, settings):
+    """The configuration with `settings` in (None removes a key), every other key kept."""
+    result = dict(config)
+    for key, value in settings.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
+
+
+def recorded(record, config, settings, file_exists, directory_exists):
+    """The record of what the fabric replaced: the first values it saw of each key it sets.
+
+    A record that exists keeps what it holds (a second run must not record the fabric's own
+    values as the originals); keys set for the first time are added.
+    """
+    if record is None:
+        record = {'config_existed': file_exists, 'directory_existed': directory_exists, 'before': {}}
+    record = upgraded(record)
+    before = dict(record.get('before') or {})
+    for key in settings:
+        if key not in before:
+            before[key] = config.get(key)
+    return dict(record, before=before)
+
+
+def upgraded(record):
+    """A record in this module's format; the bridge_nat role of 1.0.0 wrote docker_config_existed,
+    docker_config_dir_existed and docker_before itself."""
+    if 'docker_before' not in record:
+        return record
+    return {'config_existed': bool(record.get('docker_config_existed')), 'directory_existed': bool(record.get('docker_config_dir_existed')),
+            'before': dict(record.get('docker_before') or {})}
+
+
+def restored(config, record):
+    """The configuration with the recorded values back (keys that were absent removed), and
+    whether the file should go (the fabric made it and nothing else is left in it)."""
+    record = upgraded(record)
+    before = record.get('before') or {}
+    result = merged(config, before)
+    remove_file = not record.get('config_existed') and not result
+    return result, remove_file
+
+
+def rendered(config):
+    return json.dumps(config, indent=4, sort_keys=True) + '\n'

@@ -1,0 +1,236 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: docker_daemon
+short_description: Merge a fabric's settings into Docker's daemon.json, and put the old values back
+version_added: 1.0.0
+description:
+  - Sets keys of Docker's daemon configuration (such as C(bip), C(mtu), C(ip-masq)) and keeps
+    every other key of the file as it is.
+  - Records the values it replaces, once, in O(record_file), so that O(state=restored) puts them
+    back (and removes the file, and its directory, when the module made them and nothing else is
+    in them).
+  - dockerd refuses to start when an option is both a command-line flag and a key of the file. Before
+    it writes, the module looks for each key it would write as a flag of the running dockerd (its
+    command line), of the C(DOCKER_OPTS) in C(/etc/default/docker), and of the C(ExecStart) of
+    Docker's systemd unit and drop-ins; it fails naming the flag and where it is, and changes nothing.
+  - It does not restart Docker; RV(changed) tells the caller to (a handler).
+author:
+  - linuxnet.fabric developers (@linuxnet-fabric)
+options:
+  path:
+    description: Docker's daemon configuration file.
+    type: path
+    default: /etc/docker/daemon.json
+  settings:
+    description:
+      - The keys to set, with their values; a null value removes the key. Required with O(state=present).
+    type: dict
+  record_file:
+    description:
+      - Where the module records the values it replaced (JSON), for O(state=restored).
+    type: path
+    required: true
+  state:
+    description:
+      - V(present) merges O(settings) into the file; V(restored) puts the recorded values back and
+        removes the record.
+    type: str
+    choices: [present, restored]
+    default: present
+  check_flags:
+    description: Fail when a key to be written is also a flag dockerd is started with (see above).
+    type: bool
+    default: true
+  service_files:
+    description: Files to read dockerd's flags from, besides its running command line.
+    type: list
+    elements: path
+    default: [/etc/default/docker, /lib/systemd/system/docker.service, /etc/systemd/system/docker.service,
+              /etc/systemd/system/docker.service.d]
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change and changes nothing.
+  diff_mode:
+    support: full
+    description: The configuration before and after.
+  platform:
+    support: full
+    platforms: posix
+seealso:
+  - role: linuxnet.fabric.overlay
+  - role: linuxnet.fabric.bridge_nat
+'''
+
+EXAMPLES = r'''
+- name: Docker's bridge on the node's lease, with the overlay's MTU; the fabric masquerades
+  linuxnet.fabric.docker_daemon:
+    settings: {bip: 10.5.71.129/25, mtu: 1450, ip-masq: false}
+    record_file: /etc/ansible/facts.d/linuxnet_fabric_overlay_docker.fact
+  notify: Restart Docker
+
+- name: Docker's configuration as it was before the fabric
+  linuxnet.fabric.docker_daemon:
+    record_file: /etc/ansible/facts.d/linuxnet_fabric_overlay_docker.fact
+    state: restored
+'''
+
+RETURN = r'''
+config:
+  description: The configuration after the run (in check mode, as it would be); null when the file is gone.
+  returned: always
+  type: dict
+  sample: {bip: 10.5.71.129/25, mtu: 1450, ip-masq: false, log-driver: journald}
+flags:
+  description: The flags dockerd is started with, by where they were found.
+  returned: always
+  type: dict
+  sample: {"/etc/default/docker": ["dns"]}
+'''
+
+import json
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _docker_daemon as docker
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
+
+PROC = '/proc'
+
+
+def read_text(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise FabricError('%s could not be read: %s' % (path, error.strerror or error))
+
+
+def running_flags():
+    """{'the running dockerd (pid N)': flags} of every dockerd process."""
+    found = {}
+    for name in os.listdir(PROC):
+        if not name.isdigit():
+            continue
+        try:
+            with open(os.path.join(PROC, name, 'comm')) as handle:
+                if handle.read().strip() != 'dockerd':
+                    continue
+            with open(os.path.join(PROC, name, 'cmdline'), 'rb') as handle:
+                words = handle.read().decode('utf-8', 'replace').split('\0')
+        except OSError:
+            continue  # the process went away meanwhile
+        found['the running dockerd (pid %s)' % name] = docker.flags_of(words)
+    return found
+
+
+def service_flags(paths):
+    found = {}
+    for path in paths:
+        files = [path]
+        if os.path.isdir(path):
+            files = sorted(os.path.join(path, item) for item in os.listdir(path) if item.endswith('.conf'))
+        for name in files:
+            text = read_text(name)
+            if text is None:
+                continue
+            flags = docker.docker_opts_flags(text) | docker.unit_flags(text)
+            if flags:
+                found[name] = flags
+    return found
+
+
+def write_file(path, text, mode=0o644):
+    """Replace `path` atomically (a temporary file in its directory, then rename)."""
+    directory = os.path.dirname(path) or '.'
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.')
+    try:
+        with os.fdopen(handle, 'w') as output:
+            output.write(text)
+        os.chmod(temporary, mode)
+        os.rename(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', default='/etc/docker/daemon.json'),
+            settings=dict(type='dict'),
+            record_file=dict(type='path', required=True),
+            state=dict(type='str', default='present', choices=['present', 'restored']),
+            check_flags=dict(type='bool', default=True),
+            service_files=dict(type='list', elements='path', default=[
+                '/etc/default/docker', '/lib/systemd/system/docker.service', '/etc/systemd/system/docker.service',
+                '/etc/systemd/system/docker.service.d']),
+        ),
+        required_if=[('state', 'present', ('settings',))],
+        supports_check_mode=True,
+    )
+    params = module.params
+    path, record_file = params['path'], params['record_file']
+    with _common.failing_on_errors(module):
+        text = read_text(path)
+        config = docker.parse_config(text, path)
+        record_text = read_text(record_file)
+        record = json.loads(record_text) if record_text else None
+        flags = running_flags()
+        flags.update(service_flags(params['service_files']))
+        directory = os.path.dirname(path)
+        if params['state'] == 'present':
+            settings = docker.check_settings(params['settings'])
+            if params['check_flags']:
+                found = docker.conflicts(settings, flags)
+                if found:
+                    raise FabricError(docker.conflict_message(found, path))
+            after = docker.merged(config, settings)
+            changed = text is None or after != config
+            new_record = docker.recorded(record, config, settings, text is not None, os.path.isdir(directory))
+            if not module.check_mode:
+                if changed:
+                    os.makedirs(os.path.dirname(record_file), exist_ok=True)
+                    if new_record != record:
+                        write_file(record_file, json.dumps(new_record, indent=2, sort_keys=True) + '\n', 0o600)
+                    os.makedirs(directory, exist_ok=True)
+                    write_file(path, docker.rendered(after))
+                elif record is not None and new_record != record:
+                    write_file(record_file, json.dumps(new_record, indent=2, sort_keys=True) + '\n', 0o600)
+            result_config = after
+        else:
+            if record is None:
+                module.exit_json(changed=False, config=config if text is not None else None, diff={'before': config, 'after': config},
+                                 flags=dict((where, sorted(names)) for where, names in flags.items()))
+            record = docker.upgraded(record)
+            after, remove_file = docker.restored(config, record)
+            remove_directory = remove_file and not record.get('directory_existed')
+            changed = True  # the record goes in any case
+            if not module.check_mode:
+                if remove_file:
+                    if text is not None:
+                        os.unlink(path)
+                    if remove_directory and os.path.isdir(directory) and not os.listdir(directory):
+                        os.rmdir(directory)
+                elif after != config:
+                    write_file(path, docker.rendered(after))
+                os.unlink(record_file)
+            result_config = None if remove_file else after
+    module.exit_json(changed=changed, config=result_config, diff={'before': config if text is not None else {}, 'after': result_config or {}},
+                     flags=dict((where, sorted(names)) for where, names in flags.items()))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Docker's daemon.json: merging, recording, restoring, and the flags dockerd would refuse them with."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _docker_daemon as docker
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
+
+
+@pytest.mark.parametrize('text, expected', [(None, {}), ('', {}), ('  \n', {}), ('{"log-driver": "journald"}', {'log-driver': 'journald'})])
+def test_parse_config(text, expected):
+    assert docker.parse_config(text, '/etc/docker/daemon.json') == expected
+
+
+@pytest.mark.parametrize('text, problem', [('{"bip": ', 'is not valid JSON'), ('[1]', 'holds a JSON list')])
+def test_an_unreadable_config_is_an_error_naming_the_file(text, problem):
+    with pytest.raises(FabricError, match='/etc/docker/daemon.json ' + problem):
+        docker.parse_config(text, '/etc/docker/daemon.json')
+
+
+@pytest.mark.parametrize('settings', [{}, None, {'Bip': '10.0.0.1/24'}, {'bip value': 1}])
+def test_settings_must_be_daemon_json_keys(settings):
+    with pytest.raises(OptionError) as raised:
+        docker.check_settings(settings)
+    assert raised.value.option == 'settings'
+
+
+@pytest.mark.parametrize('words, flags', [
+    (['/usr/bin/dockerd', '-H', 'fd://', '--bip=10.0.0.1/24', '--mtu', '1450', '--ip-masq=false'], {'bip', 'mtu', 'ip-masq'}),
+    (['dockerd', '--containerd=/run/containerd/containerd.sock'], {'containerd'}),
+    (['dockerd', '--', '-x'], set()),
+])
+def test_flags_of_a_command_line(words, flags):
+    assert docker.flags_of(words) == flags
+
+
+def test_flags_of_docker_opts_and_of_units():
+    assert docker.docker_opts_flags('# comment\nDOCKER_OPTS="--bip=10.0.0.1/24 --dns 8.8.8.8"\n') == {'bip', 'dns'}
+    assert docker.docker_opts_flags('export DOCKER_OPTS=\'--mtu 1400\'\n#DOCKER_OPTS="--bip x"\n') == {'mtu'}
+    assert docker.docker_opts_flags('DOCKER_OPTS="unterminated\n') == set()
+    unit = '[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --ip-masq=false\nExecReload=/bin/kill -s HUP $MAINPID\n'
+    assert docker.unit_flags(unit) == {'ip-masq'}
+    assert docker.unit_flags('ExecStart=/usr/bin/containerd --config x\n') == set()
+
+
+def test_conflicts_name_the_key_and_where_the_flag_is():
+    sources = {'the running dockerd (pid 812)': {'bip', 'debug'}, '/etc/default/docker': {'mtu'}}
+    found = docker.conflicts({'bip': '10.5.71.129/25', 'mtu': 1450, 'ip-masq': None}, sources)
+    assert found == [('bip', 'the running dockerd (pid 812)'), ('mtu', '/etc/default/docker')]
+    message = docker.conflict_message(found, '/etc/docker/daemon.json')
+    assert message.startswith('dockerd is started with --bip, --mtu (--bip in the running dockerd (pid 812); --mtu in '
+                              '/etc/default/docker) while the fabric would write bip, mtu into /etc/docker/daemon.json')
+    # Removing a key clashes with nothing.
+    assert docker.conflicts({'bip': None}, sources) == []
+
+
+def test_merge_keeps_every_other_key_and_removes_null_ones():
+    config = {'log-driver': 'journald', 'bip': '172.17.0.1/16', 'iptables': True}
+    assert docker.merged(config, {'bip': '10.5.71.129/25', 'mtu': 1450, 'iptables': None}) == {
+        'log-driver': 'journald', 'bip': '10.5.71.129/25', 'mtu': 1450}
+
+
+def test_the_record_keeps_the_first_values_it_saw():
+    first = docker.recorded(None, {'bip': '172.17.0.1/16'}, {'bip': 'x', 'mtu': 1450}, True, True)
+    assert first == {'config_existed': True, 'directory_existed': True, 'before': {'bip': '172.17.0.1/16', 'mtu': None}}
+    # A later run sees the fabric's own values: the record keeps the originals, and learns new keys only.
+    later = docker.recorded(first, {'bip': 'x', 'mtu': 1450}, {'bip': 'y', 'mtu': 1450, 'ip-masq': False}, True, True)
+    assert later['before'] == {'bip': '172.17.0.1/16', 'mtu': None, 'ip-masq': None}
+
+
+@pytest.mark.parametrize('config, record, after, remove', [
+    ({'bip': 'x', 'mtu': 1450, 'log-driver': 'journald'},
+     {'config_existed': True, 'before': {'bip': '172.17.0.1/16', 'mtu': None}}, {'bip': '172.17.0.1/16', 'log-driver': 'journald'}, False),
+    ({'bip': 'x', 'mtu': 1450}, {'config_existed': False, 'before': {'bip': None, 'mtu': None}}, {}, True),
+    # Someone added a key since: the file stays.
+    ({'bip': 'x', 'debug': True}, {'config_existed': False, 'before': {'bip': None}}, {'debug': True}, False),
+])
+def test_restore_puts_the_recorded_values_back(config, record, after, remove):
+    assert docker.restored(config, record) == (after, remove)
+
+
+def test_rendered_json_is_stable():
+    assert docker.rendered({'mtu': 1450, 'bip': 'x'}) == json.dumps({'bip': 'x', 'mtu': 1450}, indent=4) + '\n'
+
+
+def test_records_of_the_bridge_nat_role_of_1_0_0_are_read():
+    old = {'docker_config_existed': False, 'docker_config_dir_existed': True, 'docker_before': {'bip': None, 'mtu': None}}
+    assert docker.restored({'bip': 'x', 'mtu': 1450}, old) == ({}, True)
+    assert docker.recorded(old, {'bip': 'x'}, {'bip': 'y', 'ip-masq': False}, True, True) == {
+        'config_existed': False, 'directory_existed': True, 'before': {'bip': None, 'mtu': None, 'ip-masq': None}}
