@@ -7,6 +7,7 @@
 #   make teardown  remove the fabric from the lab nodes (playbooks/teardown.yml)
 #   make bench-endpoints  endpoints module vs a hand-written ip script (N=10 100 500)
 #   make bench-fabric     site.yml on 3 lab nodes vs a hand-written script; iperf3 per fabric
+#   make bench-overlay    leases (200 concurrent, 1000 sequential), overlay vs bridge_nat, iperf3 vs VXLAN by hand
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -39,7 +40,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help deps system-deps venv install demo lab lab-down verify teardown test units lint sanity integration \
-	galaxy-check molecule tree clean bench-endpoints bench-fabric
+	galaxy-check molecule tree clean bench-endpoints bench-fabric bench-overlay
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -160,6 +161,9 @@ FABRIC_BENCH_COUNTS ?= 1 10 100 500
 
 bench-fabric: deps install
 	python3 bench/fabric.py $(FABRIC_BENCH_COUNTS)
+
+bench-overlay: deps install
+	python3 bench/overlay.py
 
 clean:
 	rm -rf $(BUILD) tests/output

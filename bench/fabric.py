@@ -25,72 +25,29 @@ molecule scenario runs) and removes it at the end, also on failure. Needs root.
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LAB = {'name': 'bench', 'directory': '/var/tmp/linuxnet-fabric-lab/bench', 'lan': '10.86.0.0/24', 'outside': '198.51.100.0/24'}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlab import BenchLab, ansible_playbook  # noqa: E402  pylint: disable=wrong-import-position
+
 NODES = {'bnode1': 11, 'bnode2': 12, 'bnode3': 13}
+LAB = BenchLab('bench', '10.86.0.0/24', '198.51.100.0/24', NODES)
 GATEWAY = ('bgw', 20)
 CLUSTER = ipaddress.ip_network('172.19.0.0/16')
 # /22 node subnets: 500 endpoints fit in one.
 PREFIX = 22
-SSH_OPTIONS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes']
-# The lab routes its outside segment only for packets from the controller's LAN address.
-CONTROLLER_ADDRESS = str(ipaddress.ip_network(LAB['lan'])[-2])
-
-
-def underlay(host_number):
-    return str(ipaddress.ip_network(LAB['lan'])[host_number])
+underlay = LAB.underlay
+ssh = LAB.ssh
+parallel_scripts = LAB.parallel_scripts
+iperf = LAB.iperf
 
 
 def node_subnet(host_number):
     """What the fabric_plan filter derives: the n-th /22 of the cluster, n the node's host number."""
     return ipaddress.ip_network('%s/%d' % (CLUSTER[host_number * 2 ** (32 - PREFIX)], PREFIX))
-
-
-def run(argv, **kwargs):
-    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, **kwargs)
-
-
-def ansible_playbook(inventory, playbook, extra=()):
-    started = time.perf_counter()
-    result = subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', playbook)] + list(extra),
-                            check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, cwd=ROOT)
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise RuntimeError('%s failed:\n%s' % (playbook, result.stdout[-4000:]))
-    changed = sum(int(count) for count in re.findall(r'changed=(\d+)', result.stdout.split('PLAY RECAP')[-1]))
-    return seconds, changed
-
-
-def ssh(host_number, command, script=None):
-    key = os.path.join(LAB['directory'], 'ssh', 'id_ed25519')
-    return subprocess.run(['ssh', '-i', key] + SSH_OPTIONS + ['root@' + underlay(host_number), command],
-                          input=script, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-
-
-def parallel_scripts(scripts):
-    """Run one script per node over SSH, all at once; seconds until the last one is done."""
-    key = os.path.join(LAB['directory'], 'ssh', 'id_ed25519')
-    started = time.perf_counter()
-    processes = [(number, subprocess.Popen(['ssh', '-i', key] + SSH_OPTIONS + ['root@' + underlay(number), 'bash -s'],
-                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                           universal_newlines=True)) for number in scripts]
-    for number, process in processes:
-        process.stdin.write(scripts[number])
-        process.stdin.close()
-    for number, process in processes:
-        output = process.stdout.read()
-        if process.wait() != 0:
-            raise RuntimeError('the hand script failed on node %d:\n%s' % (number, output[-2000:]))
-    return time.perf_counter() - started
 
 
 def endpoint_address(host_number, index):
@@ -158,30 +115,19 @@ sysctl -qw net.ipv4.ip_forward=0
 
 def write_inventory(directory, mode, count, workdir):
     """The bench lab's inventory: nodes with `count` endpoints each (no addresses: the plan's)."""
+    del directory  # the lab's own
     hosts = dict((name, {'ansible_host': underlay(number),
                          'fabric_endpoints': [{'name': 'c%d' % index} for index in range(count)]})
                  for name, number in NODES.items())
-    inventory = {'all': {
-        'vars': {
-            'ansible_user': 'root', 'ansible_python_interpreter': '/usr/bin/python3',
-            'ansible_ssh_private_key_file': os.path.join(directory, 'ssh', 'id_ed25519'),
-            'ansible_ssh_common_args': ' '.join(SSH_OPTIONS[:6]), 'ansible_control_path_dir': os.path.join(directory, 'cp'),
-            'ansible_ssh_extra_args': '-o BindAddress=' + CONTROLLER_ADDRESS,
-            'ansible_pipelining': True,
-            'lab_name': LAB['name'], 'lab_directory': directory, 'lab_lan_cidr': LAB['lan'], 'lab_outside_cidr': LAB['outside'],
-            'fabric_mode': mode, 'fabric_cluster_cidr': str(CLUSTER), 'fabric_node_subnet_prefix': PREFIX,
-        },
-        'children': {'lab': {'children': {
-            'fabric_nodes': {'hosts': hosts},
-            'fabric_gateway': {'hosts': {GATEWAY[0]: {'ansible_host': underlay(GATEWAY[1])}} if mode == 'routed' else {}},
-            'fabric_spare': {'hosts': {} if mode == 'routed' else {GATEWAY[0]: {'ansible_host': underlay(GATEWAY[1])}}},
-            'fabric_outside': {'hosts': {'boutside': {'ansible_host': '198.51.100.10', 'lab_segment': 'outside'}}},
-        }}},
-    }}
-    path = os.path.join(workdir, 'inventory-%s-%d.json' % (mode, count))
-    with open(path, 'w') as handle:
-        json.dump(inventory, handle)
-    return path
+    gateway = {GATEWAY[0]: {'ansible_host': underlay(GATEWAY[1])}}
+    groups = {
+        'fabric_nodes': hosts,
+        'fabric_gateway': gateway if mode == 'routed' else {},
+        'fabric_spare': {} if mode == 'routed' else gateway,
+        'fabric_outside': {'boutside': {'ansible_host': '198.51.100.10', 'lab_segment': 'outside'}},
+    }
+    variables = {'fabric_mode': mode, 'fabric_cluster_cidr': str(CLUSTER), 'fabric_node_subnet_prefix': PREFIX}
+    return LAB.inventory(os.path.join(workdir, 'inventory-%s-%d.json' % (mode, count)), variables, groups)
 
 
 def control_plane(counts, workdir, repeat):
@@ -192,7 +138,7 @@ def control_plane(counts, workdir, repeat):
     """
     rows = []
     for count in counts:
-        inventory = write_inventory(LAB['directory'], 'bridge_nat', count, workdir)
+        inventory = write_inventory(LAB.directory, 'bridge_nat', count, workdir)
         hands, colds, agains, changes = [], [], [], []
         for _round in range(repeat):
             hands.append(parallel_scripts(dict((number, hand_bridge_nat(number, count)) for number in NODES.values())))
@@ -214,28 +160,16 @@ def control_plane(counts, workdir, repeat):
     return rows
 
 
-def iperf(client_number, client_netns, server_number, server_netns, server_address):
-    """Gbit/s of one 10 s TCP stream; the server serves one test and stops."""
-    def prefix(netns):
-        return 'ip netns exec %s ' % netns if netns else ''
-    ssh(server_number, 'timeout 30 %siperf3 -s -1 >/dev/null 2>&1 &' % prefix(server_netns))
-    time.sleep(1.0)
-    result = ssh(client_number, '%siperf3 -J -t 10 -c %s' % (prefix(client_netns), server_address))
-    if result.returncode != 0:
-        raise RuntimeError('iperf3 failed:\n' + result.stdout[-2000:])
-    return json.loads(result.stdout)['end']['sum_received']['bits_per_second'] / 1e9
-
-
 def df_ping(client_number, client_netns, address, mtu=1500):
     """Whether a ping with DF set and a packet of exactly `mtu` bytes passes."""
-    return ssh(client_number, 'ip netns exec %s ping -c 1 -W 2 -M do -s %d %s' % (client_netns, mtu - 28, address)).returncode == 0
+    return LAB.df_ping(client_number, client_netns, address, mtu)
 
 
 def data_plane(workdir):
     rows = []
     node_to_node = iperf(11, None, 12, None, underlay(12))
     for mode in ('bridge_nat', 'routed'):
-        inventory = write_inventory(LAB['directory'], mode, 1, workdir)
+        inventory = write_inventory(LAB.directory, mode, 1, workdir)
         ansible_playbook(inventory, 'site.yml')
         target = endpoint_address(12, 0)
         fabric = iperf(11, 'c0', 12, 'c0', target)
@@ -253,7 +187,7 @@ def data_plane(workdir):
 
 
 def lab(state, workdir):
-    inventory = write_inventory(LAB['directory'], 'routed', 0, workdir)
+    inventory = write_inventory(LAB.directory, 'routed', 0, workdir)
     ansible_playbook(inventory, 'lab.yml', ['-e', 'lab_state=%s' % state])
 
 

@@ -154,6 +154,8 @@ class Gateway(object):
         if status != 200 or not isinstance(answer, dict) or 'error' in answer:
             message = answer.get('message') or answer.get('error') if isinstance(answer, dict) else data.decode('utf-8', 'replace').strip()
             code = answer.get('code') if isinstance(answer, dict) else None
+            if 'CommonName' in str(message):
+                message = '%s (etcd authentication is on, and its gateway takes no certificate users: use the etcdctl transport)' % message
             error = EtcdError('etcd at %s refused %s (HTTP %d): %s' % (endpoint, path, status, message))
             error.code = code
             raise error

@@ -247,7 +247,7 @@ def test_the_gateway_reads_what_etcd_leaves_out_as_zero(monkeypatch):
 
 @pytest.mark.parametrize('status, data, problem, code', [
     (400, b'{"error":"etcdserver: too many operations in txn request","code":3}', 'too many operations', 3),
-    (400, b'CommonName of client sending a request against gateway will be ignored', 'CommonName of client', None),
+    (400, b'CommonName of client sending a request against gateway will be ignored', 'use the etcdctl transport', None),
     (200, b'{"error":"etcdserver: requested lease not found","message":"etcdserver: requested lease not found","code":5}',
      'requested lease not found', 5),
 ])
