@@ -19,7 +19,7 @@ description:
     it writes, the module looks for each key it would write as a flag of the running dockerd (its
     command line), of the C(DOCKER_OPTS) in C(/etc/default/docker), and of the C(ExecStart) of
     Docker's systemd unit and drop-ins; it fails naming the flag and where it is, and changes nothing.
-  - It does not restart Docker; RV(changed) tells the caller to (a handler).
+  - It does not restart Docker; a change tells the caller to (a handler).
 author:
   - linuxnet.fabric developers (@linuxnet-fabric)
 options:
@@ -63,9 +63,11 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Linux hosts.
 seealso:
-  - role: linuxnet.fabric.overlay
-  - role: linuxnet.fabric.bridge_nat
+  - name: The overlay role
+    description: Leases, node parts and Docker's settings of a flannel-style overlay (ansible-doc -t role linuxnet.fabric.overlay).
+    link: https://github.com/flannel-io/flannel/blob/master/Documentation/backends.md#vxlan
 '''
 
 EXAMPLES = r'''

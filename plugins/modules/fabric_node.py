@@ -27,11 +27,11 @@ description:
     address as a /32 and the lease's VTEP MAC, TX checksum offload as planned; per peer, a
     permanent neighbour entry and an FDB entry on it, then a route to the peer's subnet (via the
     peer's network address on the device, onlink; with DirectRouting, via the peer's underlay
-    address), entries of peers that left removed; flannel's ip-masq (when C(plan.overlay.ip_masq):
-    MASQUERADE of the node subnet leaving the cluster, and of other sources into the overlay)
+    address), entries of peers that left removed; flannel's ip-masq when C(plan.overlay.ip_masq)
+    (MASQUERADE of the node subnet leaving the cluster, and of other sources into the overlay)
     and forward accepts of the cluster CIDR in both directions (flannel's FLANNEL-FWD), so a
     FORWARD policy DROP does not cut the overlay.
-  - The roles M(linuxnet.fabric.bridge_nat), M(linuxnet.fabric.routed) and M(linuxnet.fabric.overlay) call it once per node,
+  - The roles C(linuxnet.fabric.bridge_nat), C(linuxnet.fabric.routed) and C(linuxnet.fabric.overlay) call it once per node,
     because a module run costs a node more than planning a hundred endpoints, so one run is what keeps a
     no-change C(site.yml) about as fast as a hand-written script.
 author:

@@ -155,12 +155,15 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Linux hosts.
 notes:
   - "Runs where etcd can be reached, usually the controller (C(delegate_to: localhost)), with the
     certificate files there."
 seealso:
   - module: linuxnet.fabric.vxlan
-  - role: linuxnet.fabric.overlay
+  - name: The overlay role
+    description: Leases, node parts and Docker's settings of a flannel-style overlay (ansible-doc -t role linuxnet.fabric.overlay).
+    link: https://github.com/flannel-io/flannel/blob/master/Documentation/backends.md#vxlan
   - name: flannel's etcd data
     description: The key formats this module writes.
     link: https://github.com/flannel-io/flannel/blob/master/Documentation/configuration.md

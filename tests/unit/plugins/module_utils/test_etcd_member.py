@@ -31,6 +31,7 @@ def systemd_runtime_directory(tmp_path, monkeypatch):
     monkeypatch.setattr(_etcd_member, 'SYSTEMD_RUNTIME_DIRECTORY', str(path))
     return path
 
+
 ENV_FILE = '''# Managed by linuxnet.fabric (role etcd); changes here are overwritten.
 ETCD_NAME="node1"
 ETCD_DATA_DIR='/var/lib/etcd/fabric'

@@ -184,8 +184,9 @@ def test_renewal_gives_the_key_a_new_etcd_lease_and_revokes_the_old_one_of_ours_
 def test_a_flanneld_lease_is_adopted_and_its_etcd_lease_left_to_expire():
     etcd = FakeEtcd()
     etcd.leases[7] = 86400
-    etcd.put('/coreos.com/network/subnets/10.5.2.0-24', '{"PublicIP":"10.88.0.11","PublicIPv6":null,"BackendType":"vxlan",'
-                                                          '"BackendData":{"VNI":1,"VtepMAC":"5a:11:22:33:44:55"}}', lease=7)
+    etcd.put('/coreos.com/network/subnets/10.5.2.0-24',
+             '{"PublicIP":"10.88.0.11","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"5a:11:22:33:44:55"}}',
+             lease=7)
     lease_run, planned = run(etcd, nodes('node1'))
     assert planned['leases']['node1']['subnet'] == '10.5.2.0/24' and planned['leases']['node1']['vtep_mac'] == '5a:11:22:33:44:55'
     assert 7 in etcd.leases and etcd.data['/coreos.com/network/subnets/10.5.2.0-24']['lease'] != 7
