@@ -16,8 +16,9 @@ overlay, through the same VXLAN path set up by hand (`ip link add ... type vxlan
 FDB and route entries, bridge and veth as flannel's design has them) and through bridge_nat,
 rounds alternating the three; medians and spread of BENCH_REPEAT; a DF ping at the overlay MTU.
 
-Its lab ("obench", LAN 10.85.0.0/24, outside 192.0.2.0/24) can run beside the demo and molecule
-labs; it is removed at the end, also on failure. Needs root; run `make install` first.
+Its lab ("obench", LAN 10.85.0.0/24, outside 198.51.100.0/24) can run beside the demo lab, not
+beside a molecule scenario or bench/fabric.py (same outside range); it is removed at the end, also
+on failure. Needs root; run `make install` first.
 
     make bench-overlay
     BENCH_REPEAT=5 python3 bench/overlay.py
@@ -38,7 +39,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlab import ROOT, BenchLab, ansible_playbook, median_and_spread  # noqa: E402  pylint: disable=wrong-import-position
 
-LAB = BenchLab('obench', '10.85.0.0/24', '192.0.2.0/24', {'onode1': 11, 'onode2': 12, 'onode3': 13})
+LAB = BenchLab('obench', '10.85.0.0/24', '198.51.100.0/24', {'onode1': 11, 'onode2': 12, 'onode3': 13})
 OVERLAY_NETWORK = ipaddress.ip_network('10.5.0.0/16')
 BRIDGE_NAT_CLUSTER = ipaddress.ip_network('172.19.0.0/16')
 COLLECTIONS = os.path.join(ROOT, 'build', 'collections')
@@ -57,7 +58,7 @@ def write_inventory(workdir, mode, count):
     groups = {
         'fabric_nodes': hosts,
         'etcd': dict((name, {}) for name in LAB.nodes),
-        'fabric_outside': {'oout': {'ansible_host': '192.0.2.10', 'lab_segment': 'outside'}},
+        'fabric_outside': {'oout': {'ansible_host': '198.51.100.10', 'lab_segment': 'outside'}},
     }
     return LAB.inventory(os.path.join(workdir, 'inventory-%s-%d.json' % (mode, count)), variables, groups)
 
@@ -75,8 +76,8 @@ def lease_settings(workdir, transport, prefix, network, subnet_len):
     return path
 
 
-def claimer(settings, *arguments):
-    return [sys.executable, os.path.join(ROOT, 'bench', 'lease_claims.py')] + [settings] + [str(item) for item in arguments]
+def claimer(settings, mode, argument):
+    return [sys.executable, os.path.join(ROOT, 'bench', 'lease_claims.py'), mode, settings, str(argument)]
 
 
 def etcd_keys(prefix):

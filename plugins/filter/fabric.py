@@ -293,6 +293,27 @@ def _overlaps_network(ip_network, netaddr_network):
     return int(ip_network.network_address) <= netaddr_network.last and netaddr_network.first <= int(ip_network.broadcast_address)
 
 
+def _node_subnet_part(name, variables, subnet, mode, docker):
+    """What a node's subnet makes of its plan: the node (bridge) address, the endpoints with their
+    addresses and, with Docker, its bip (the subnet's upper half; the fabric keeps the lower)."""
+    part = {}
+    fabric_part = subnet
+    if docker:
+        fabric_part, docker_part = subnet.subnet(subnet.prefixlen + 1)
+        part['docker_bip'] = '%s/%d' % (netaddr.IPAddress(docker_part.first + NODE_ADDRESS_OFFSET), docker_part.prefixlen)
+    node_address = netaddr.IPAddress(fabric_part.first + NODE_ADDRESS_OFFSET)
+    pool = range(fabric_part.first + NODE_ADDRESS_OFFSET + 1, fabric_part.last)
+    now = ((variables.get('ansible_facts') or {}).get('linuxnet_fabric') or {}).get('endpoints') or []
+    existing = dict((item['name'], item['address']) for item in now if item.get('address'))
+    part.update({
+        'subnet': str(subnet),
+        'node_address': str(node_address),
+        'bridge_address': '%s/%d' % (node_address, fabric_part.prefixlen),
+        'endpoints': _endpoints(name, variables, subnet, pool, mode, existing),
+    })
+    return part
+
+
 def fabric_plan(names, hostvars, gateways=None, etcd_hosts=None, leases=None):
     """{host: plan} for every host of `names` (the fabric nodes) and `gateways` (the routed head node).
 
@@ -371,22 +392,8 @@ def fabric_plan(names, hostvars, gateways=None, etcd_hosts=None, leases=None):
         # In the options of linuxnet.fabric.routes.
         plan['routes'] = [{'destination': peer['subnet'], 'gateway': peer['via']} for peer in plan['peers']]
         if name in subnets:
-            subnet = subnets[name]
-            fabric_part = subnet
-            if mode == 'bridge_nat' and variables.get('bridge_nat_docker'):
-                # Docker gets the upper half of the subnet (bip); the fabric bridge keeps the lower.
-                fabric_part, docker_part = subnet.subnet(subnet.prefixlen + 1)
-                plan['docker_bip'] = '%s/%d' % (netaddr.IPAddress(docker_part.first + NODE_ADDRESS_OFFSET), docker_part.prefixlen)
-            node_address = netaddr.IPAddress(fabric_part.first + NODE_ADDRESS_OFFSET)
-            pool = range(fabric_part.first + NODE_ADDRESS_OFFSET + 1, fabric_part.last)
-            now = ((variables.get('ansible_facts') or {}).get('linuxnet_fabric') or {}).get('endpoints') or []
-            existing = dict((item['name'], item['address']) for item in now if item.get('address'))
-            plan.update({
-                'subnet': str(subnet),
-                'node_address': str(node_address),
-                'bridge_address': '%s/%d' % (node_address, fabric_part.prefixlen),
-                'endpoints': _endpoints(name, variables, subnet, pool, mode, existing),
-            })
+            plan.update(_node_subnet_part(name, variables, subnets[name], mode,
+                                          mode == 'bridge_nat' and variables.get('bridge_nat_docker')))
         else:
             plan.update({'subnet': None, 'node_address': None, 'bridge_address': None, 'endpoints': []})
         plans[name] = plan
@@ -436,15 +443,7 @@ def _overlay_plan(names, hostvars, etcd_hosts, leases):
         if not lease:
             raise PlanError('%s has no lease in the result of linuxnet.fabric.subnet_leases' % name)
         subnet = netaddr.IPNetwork(lease['subnet'])
-        fabric_part = subnet
-        if variables.get('overlay_docker'):
-            # Docker gets the upper half of the lease (bip); the fabric bridge keeps the lower.
-            fabric_part, docker_part = subnet.subnet(subnet.prefixlen + 1)
-            plan['docker_bip'] = '%s/%d' % (netaddr.IPAddress(docker_part.first + NODE_ADDRESS_OFFSET), docker_part.prefixlen)
-        node_address = netaddr.IPAddress(fabric_part.first + NODE_ADDRESS_OFFSET)
-        pool = range(fabric_part.first + NODE_ADDRESS_OFFSET + 1, fabric_part.last)
-        now = ((variables.get('ansible_facts') or {}).get('linuxnet_fabric') or {}).get('endpoints') or []
-        existing = dict((item['name'], item['address']) for item in now if item.get('address'))
+        plan.update(_node_subnet_part(name, variables, subnet, 'overlay', variables.get('overlay_docker')))
         overlay['vtep_mac'] = lease['vtep_mac']
         for peer in leases.get('peers') or []:
             if peer['public_ip'] == str(address) or peer['subnet'] == lease['subnet']:
@@ -460,13 +459,7 @@ def _overlay_plan(names, hostvars, etcd_hosts, leases):
                 overlay['peers'].append({'public_ip': peer['public_ip'], 'vtep_mac': peer['vtep_mac'], 'subnet': peer['subnet']})
                 plan['routes'].append({'destination': peer['subnet'], 'gateway': str(peer_subnet.network), 'device': settings['device'],
                                        'onlink': True})
-        plan.update({
-            'subnet': str(subnet),
-            'node_address': str(node_address),
-            'bridge_address': '%s/%d' % (node_address, fabric_part.prefixlen),
-            'endpoints': _endpoints(name, variables, subnet, pool, 'overlay', existing),
-            'subnet_env': _overlay.subnet_env(settings['network'], subnet, mtus[name], settings['ip_masq']),
-        })
+        plan['subnet_env'] = _overlay.subnet_env(settings['network'], subnet, mtus[name], settings['ip_masq'])
         plans[name] = plan
     return plans
 

@@ -10,6 +10,8 @@ routes, routing_rule, vxlan); everything is validated and planned before the fir
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._endpoints import plan_published_ports, read, resulting_endpoints
 from ansible_collections.linuxnet.fabric.plugins.module_utils._ethtool import tx_checksum
@@ -53,6 +55,9 @@ class FabricNode(object):
             self.forward_rules = []
         with self.naming('vxlan'):
             self.vxlan = desired_vxlan(parts['vxlan']) if parts['vxlan'] else None
+        self.subnet_env = subnet_env_file(params, parts)
+        # (path, content or None to remove) when the file must change.
+        self.file_change = None
         with self.naming('routes'):
             self.routes = desired_routes(parts['routes'])
         with self.naming('rules'):
@@ -195,21 +200,86 @@ class FabricNode(object):
             combined.actions.extend(plan.actions)
         return combined
 
+    def plan_subnet_env(self, plan):
+        """flanneld's subnet.env: written when its content differs, removed with the fabric."""
+        if self.subnet_env is None:
+            return
+        path, wanted = self.subnet_env
+        current = read_text(path)
+        plan.before['subnet_env'], plan.after['subnet_env'] = current, wanted
+        if current != wanted:
+            self.file_change = (path, wanted)
+
     @property
     def nat_changed(self):
         return any(plan.changed for plan in self.nat_plans)
+
+    @property
+    def changed(self):
+        return self.nat_changed or self.file_change is not None
 
     def apply(self, sessions, plan):
         execute(sessions, plan.actions)
         for nat_plan in self.nat_plans:
             if nat_plan.changed:
                 self.backends[nat_plan.backend].apply(nat_plan)
+        if self.file_change is not None:
+            write_text(*self.file_change)
 
     def descriptions(self, plan):
-        return plan.descriptions() + [text for nat_plan in self.nat_plans for text in nat_plan.descriptions()]
+        texts = plan.descriptions() + [text for nat_plan in self.nat_plans for text in nat_plan.descriptions()]
+        if self.file_change is not None:
+            texts.append('%s file %s' % ('write' if self.file_change[1] is not None else 'delete', self.file_change[0]))
+        return texts
 
     def endpoints_result(self, sessions, reread):
         if self.endpoints is None:
             return []
         current = read(self.endpoints, sessions(None)) if reread else self.endpoints_current
         return resulting_endpoints(self.endpoints, current)
+
+
+def subnet_env_file(params, parts):
+    """(path, content or None) of the overlay's subnet.env, or None when the module keeps none."""
+    path = params.get('subnet_env')
+    if not path or parts['vxlan'] is None:
+        return None
+    if not os.path.isabs(path):
+        raise OptionError('subnet_env', "'%s' must be an absolute path" % path)
+    if params['state'] != 'present':
+        return path, None
+    content = (params['plan'] or {}).get('subnet_env')
+    if not isinstance(content, str):
+        raise OptionError('plan', 'lacks subnet_env (the lines of subnet.env, from the fabric_plan filter with the leases)')
+    return path, content
+
+
+def read_text(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def write_text(path, content):
+    """Write (atomically, 0644, its directory made 0755) or, content None, remove the file and its
+    directory when it is left empty (flanneld's /run/flannel)."""
+    directory = os.path.dirname(path)
+    if content is None:
+        if os.path.exists(path):
+            os.unlink(path)
+        if os.path.isdir(directory) and not os.listdir(directory):
+            os.rmdir(directory)
+        return
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.')
+    try:
+        with os.fdopen(handle, 'w') as output:
+            output.write(content)
+        os.chmod(temporary, 0o644)
+        os.rename(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

@@ -551,14 +551,16 @@ def _result(key, subnet, public_ip, vtep_mac, vni):
 def _peers(current, deleted_keys, leases, by_ip):
     """Every lease a node of the overlay reaches: ours as planned, and every other usable vxlan
     lease (flanneld's), except those carrying a PublicIP of one of our nodes that are not its lease."""
-    peers = [dict(lease, owned=True, node=name) for name, lease in leases.items()]
+    # Sorted by subnet; the sort keys are the networks parsed once (hundreds of leases).
+    ordered = [(int(ipaddress.ip_network(lease['subnet']).network_address), dict(lease, owned=True, node=name))
+               for name, lease in leases.items()]
     chosen = set(lease['key'] for lease in leases.values())
     for lease in current:
         if lease['key'] in deleted_keys or lease['key'] in chosen or lease['problem'] or lease['public_ip'] in by_ip:
             continue
-        peers.append(dict(_result(lease['key'], lease['subnet'], lease['public_ip'], lease['vtep_mac'], lease['vni']),
-                          owned=False, node=None))
-    return sorted(peers, key=lambda peer: ipaddress.ip_network(peer['subnet']))
+        ordered.append((int(lease['subnet'].network_address), dict(
+            _result(lease['key'], lease['subnet'], lease['public_ip'], lease['vtep_mac'], lease['vni']), owned=False, node=None)))
+    return [peer for _key, peer in sorted(ordered, key=lambda item: item[0])]
 
 
 # --- subnet.env -----------------------------------------------------------------------------------

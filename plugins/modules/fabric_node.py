@@ -101,6 +101,14 @@ options:
     description: Priority of the first policy rule (routed); the second uses the next number.
     type: int
     default: 31000
+  subnet_env:
+    description:
+      - Overlay - where to write flanneld's subnet.env (C(plan.subnet_env), byte for byte what
+        flanneld writes), for tools that read it; written when its content differs, mode 0644,
+        its directory made when missing. With O(state=absent) the file goes, and its directory
+        when nothing else is left in it.
+      - Unset keeps no such file.
+    type: path
 extends_documentation_fragment:
   - linuxnet.fabric.common.pyroute2
   - linuxnet.fabric.common.attributes
@@ -165,6 +173,7 @@ def main():
             route_protocol=dict(type='int', default=76),
             table=dict(type='int', default=76),
             rule_priority=dict(type='int', default=31000),
+            subnet_env=dict(type='path'),
         ),
         supports_check_mode=True,
     )
@@ -175,7 +184,8 @@ def main():
         require_pyroute2(module, load=False)
         with Sessions(light=True) as sessions:
             plan = node.plan(sessions)
-            changed = plan.changed or node.nat_changed
+            node.plan_subnet_env(plan)
+            changed = plan.changed or node.changed
             if changed and not module.check_mode:
                 node.apply(sessions, plan)
             endpoints = node.endpoints_result(sessions, reread=changed and not module.check_mode)

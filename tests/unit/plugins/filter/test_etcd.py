@@ -9,11 +9,11 @@ import json
 import os
 
 import pytest
+from conftest import FILE_GROUP, FILE_OWNER
 
 from ansible_collections.linuxnet.fabric.plugins.filter import etcd as etcd_filter
 from ansible_collections.linuxnet.fabric.plugins.filter.etcd import (
     EtcdPlanError, etcd_cluster, etcd_membership, plan_membership, stale_paths)
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _etcd_member
 from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_member import path_state
 
 SHA256 = 'sha256:' + 'a' * 64
@@ -594,15 +594,8 @@ def test_membership_with_other_variable_names():
 
 # --- stale_paths ---------------------------------------------------------------------------------
 
-# The user and group databases are the test's: names of its own for the numbers files get here.
-USER = 'member-owner'
-GROUP = 'member-group'
-
-
-@pytest.fixture(autouse=True)
-def owner_names(monkeypatch):
-    monkeypatch.setattr(_etcd_member, 'user_name', lambda uid: USER if uid == os.getuid() else str(uid))
-    monkeypatch.setattr(_etcd_member, 'group_name', lambda gid: GROUP if gid == os.getgid() else str(gid))
+USER, GROUP = FILE_OWNER, FILE_GROUP
+pytestmark = pytest.mark.usefixtures('file_owner_names')
 
 
 @pytest.fixture

@@ -8,20 +8,14 @@ import hashlib
 import os
 
 import pytest
+from conftest import FILE_GROUP, FILE_OWNER
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _etcd_member
 from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_member import (
     binary_version, env_values, member_info, package_versions, path_state, sysv_enabled)
 
-# The user and group databases are the test's: names of its own for the numbers files get here.
-USER = 'member-owner'
-GROUP = 'member-group'
-
-
-@pytest.fixture(autouse=True)
-def owner_names(monkeypatch):
-    monkeypatch.setattr(_etcd_member, 'user_name', lambda uid: USER if uid == os.getuid() else str(uid))
-    monkeypatch.setattr(_etcd_member, 'group_name', lambda gid: GROUP if gid == os.getgid() else str(gid))
+USER, GROUP = FILE_OWNER, FILE_GROUP
+pytestmark = pytest.mark.usefixtures('file_owner_names')
 
 
 @pytest.fixture(autouse=True)

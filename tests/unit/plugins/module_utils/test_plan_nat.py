@@ -27,9 +27,10 @@ MASQUERADE = {'name': 'masq', 'kind': 'masquerade', 'source': '10.0.0.0/24', 'ou
 DNAT = {'name': 'web', 'kind': 'dnat', 'protocol': 'tcp', 'host_port': 8080, 'to_address': '10.0.0.2', 'to_port': 80}
 
 
-def current_state(backend, owner_rules):
-    """What a backend reads after having written `owner_rules` [(owner, rule)] (nft handles from 100)."""
-    entries = [dict(piece) for piece in infrastructure(backend)]
+def current_state(backend, owner_rules, tables=('nat',)):
+    """What a backend reads after having written `owner_rules` [(owner, rule)], with the shared
+    pieces of `tables` (nft handles from 100)."""
+    entries = [dict(piece) for piece in infrastructure(backend, tables)]
     for owner, desired in owner_rules:
         entries.extend(rendered_entries(desired, owner, backend))
     for handle, entry in enumerate(entries, 100):
@@ -390,17 +391,6 @@ ACCEPT_OUT = {'name': 'forward-out', 'kind': 'accept', 'source': '10.5.0.0/16'}
 ACCEPT_IN = {'name': 'forward-in', 'kind': 'accept', 'destination': '10.5.0.0/16'}
 
 
-def state_with(backend, owner_rules, tables):
-    """What a backend reads after having written `owner_rules`, with the pieces of `tables`."""
-    entries = [dict(piece) for piece in infrastructure(backend, tables)]
-    for owner, desired in owner_rules:
-        entries.extend(rendered_entries(desired, owner, backend))
-    for handle, entry in enumerate(entries, 100):
-        if entry['kind'] == 'rule' and backend == 'nftables':
-            entry['handle'] = handle
-    return entries
-
-
 @pytest.mark.parametrize('params, option, problem', [
     (dict(ACCEPT_OUT, to_address='10.0.0.1'), 'to_address', 'is not used by kind=accept'),
     (dict(ACCEPT_OUT, host_port=80), 'host_port', 'is not used by kind=accept'),
@@ -439,7 +429,7 @@ def test_accept_rules_alone_make_only_the_filter_pieces_with_iptables():
 @pytest.mark.parametrize('backend', ['iptables', 'nftables'])
 def test_the_last_accept_takes_the_filter_pieces_and_leaves_the_nat_ones(backend):
     masquerade, accept = normalise_rule(MASQUERADE), normalise_rule(ACCEPT_OUT)
-    current = state_with(backend, [('o', masquerade), ('o', accept)], ('nat', 'filter'))
+    current = current_state(backend, [('o', masquerade), ('o', accept)], ('nat', 'filter'))
     plan = plan_rules([masquerade, normalise_rule({'name': 'forward-out', 'state': 'absent'})], current, 'o', backend=backend)
     if backend == 'iptables':
         assert [action.describe().split(' (')[0] for action in plan.actions] == [
@@ -452,14 +442,14 @@ def test_the_last_accept_takes_the_filter_pieces_and_leaves_the_nat_ones(backend
         assert nft_batch(plan).splitlines()[-1] == 'delete chain ip linuxnet_fabric forward'
     assert not any('forward' in text.lower() for text in plan.after['nat_rules'])
     # Nothing left to do once the kernel holds the result.
-    after = state_with(backend, [('o', masquerade)], ('nat',))
+    after = current_state(backend, [('o', masquerade)], ('nat',))
     assert not plan_rules([masquerade], after, 'o', backend=backend).changed
 
 
 @pytest.mark.parametrize('backend', ['iptables', 'nftables'])
 def test_an_accept_next_to_nat_rules_adds_only_what_the_filter_table_lacks(backend):
     masquerade, accept = normalise_rule(MASQUERADE), normalise_rule(ACCEPT_OUT)
-    plan = plan_rules([masquerade, accept], state_with(backend, [('o', masquerade)], ('nat',)), 'o', backend=backend)
+    plan = plan_rules([masquerade, accept], current_state(backend, [('o', masquerade)], ('nat',)), 'o', backend=backend)
     created = [action.describe().split(' (')[0] for action in plan.actions]
     if backend == 'iptables':
         assert created == ['create filter chain LINUXNET-FORWARD', 'add filter jump FORWARD', 'add filter rule o:forward-out']
