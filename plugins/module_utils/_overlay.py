@@ -402,7 +402,7 @@ class Taken(object):
         return any(first <= other_last and other_first <= last for other_first, other_last in self.ranges)
 
 
-def free_subnet(settings, taken, public_ip):
+def free_subnet(settings, taken, public_ip, reserved=None):
     """The first free subnet of [SubnetMin, SubnetMax], counted from a start derived from the
     public IP, or None when every subnet is taken.
 
@@ -416,7 +416,7 @@ def free_subnet(settings, taken, public_ip):
     start = int(hashlib.sha256(str(public_ip).encode('ascii')).hexdigest(), 16) % count
     for step in range(count):
         subnet = ipaddress.ip_network('%s/%d' % (ipaddress.ip_address(first + ((start + step) % count) * size), settings['subnet_len']))
-        if not taken.overlaps(subnet):
+        if not taken.overlaps(subnet) and not (reserved and reserved.overlaps(subnet)):
             return subnet
     return None
 
@@ -484,6 +484,8 @@ def plan_leases(settings, nodes, current, owner, now, purge=False, state='presen
                 delete(lease, node['name'])
         return {'changes': changes, 'leases': {}, 'peers': _peers(current, deleted_keys, {}, by_ip), 'ignored': ignored}
 
+    # Subnets nodes ask for are not handed to the nodes before them.
+    reserved = Taken(node['subnet'] for node in nodes if node['subnet'] is not None)
     for node in nodes:
         mine = [lease for lease in current if lease['public_ip'] == node['public_ip']]
         # Ours for this very host first, then ours, then flanneld's; lowest subnet first among equals.
@@ -515,12 +517,13 @@ def plan_leases(settings, nodes, current, owner, now, purge=False, state='presen
             continue
         subnet = node['subnet']
         if subnet is not None:
+            reserved.remove(subnet)
             if taken.overlaps(subnet):
                 holder = [lease['key'] for lease in current if lease['subnet'].overlaps(subnet) and lease['key'] not in deleted_keys]
                 raise OptionError('nodes', "%s asks for the subnet %s, which the lease %s holds" % (
                     node['name'], subnet, ', '.join(holder) or '(planned for another node)'))
         else:
-            subnet = free_subnet(settings, taken, node['public_ip'])
+            subnet = free_subnet(settings, taken, node['public_ip'], reserved)
             if subnet is None:
                 raise OptionError('nodes', 'no free subnet is left for %s: every /%d of %s .. %s is leased' % (
                     node['name'], settings['subnet_len'], settings['subnet_min'], settings['subnet_max']))

@@ -359,3 +359,12 @@ def test_subnet_env_is_byte_for_byte_what_flanneld_writes():
     assert _overlay.subnet_env('10.5.0.0/16', '10.5.52.0/24', 1450, True) == (
         'FLANNEL_NETWORK=10.5.0.0/16\nFLANNEL_SUBNET=10.5.52.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n')
     assert _overlay.subnet_env('10.5.0.0/16', '10.5.52.0/24', 8950, False).endswith('FLANNEL_MTU=8950\nFLANNEL_IPMASQ=false\n')
+
+
+def test_a_subnet_a_later_node_asks_for_is_never_handed_to_an_earlier_one():
+    small = settings(network='10.5.0.0/22')
+    for host in range(1, 21):
+        free = ('node1', '10.88.0.%d' % host, None)
+        planned = plan([], nodes(free, ('node2', '10.88.1.1', '10.5.1.0/24')), settings=small)
+        assert planned['leases']['node1']['subnet'] != '10.5.1.0/24'
+        assert planned['leases']['node2']['subnet'] == '10.5.1.0/24'
