@@ -594,7 +594,8 @@ def test_membership_with_other_variable_names():
 
 # --- stale_paths ---------------------------------------------------------------------------------
 
-USER, GROUP = FILE_OWNER, FILE_GROUP
+USER = FILE_OWNER
+GROUP = FILE_GROUP
 pytestmark = pytest.mark.usefixtures('file_owner_names')
 
 

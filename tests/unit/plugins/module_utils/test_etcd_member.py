@@ -14,7 +14,8 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils import _etcd_membe
 from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_member import (
     binary_version, env_values, member_info, package_versions, path_state, sysv_enabled)
 
-USER, GROUP = FILE_OWNER, FILE_GROUP
+USER = FILE_OWNER
+GROUP = FILE_GROUP
 pytestmark = pytest.mark.usefixtures('file_owner_names')
 
 
