@@ -1,6 +1,7 @@
 # linuxnet.fabric: the commands users and CI run. `make help` lists them.
 #   make demo      install everything, build the 3-node lab, deploy the fabric (site.yml), verify it
-#                  (FABRIC_MODE=overlay|routed|bridge_nat overrides the inventory's fabric_mode)
+#                  (FABRIC_MODE=overlay|routed|bridge_nat overrides the inventory's fabric_mode;
+#                  LAB_DOCKER=false builds nodes without dockerd, for machines where it cannot run)
 #   make test      every test: units, lint, sanity, integration, galaxy install, molecule
 #   make lab-down  remove the lab
 #   make verify    print the lab fabric's reachability matrix (playbooks/verify.yml)
@@ -23,6 +24,8 @@ INVENTORY ?= inventories/lab
 # The fabric of make demo / verify / teardown; empty: the inventory's fabric_mode.
 FABRIC_MODE ?=
 FABRIC_ARGS := $(if $(FABRIC_MODE),-e fabric_mode=$(FABRIC_MODE))
+LAB_DOCKER ?=
+LAB_ARGS := $(if $(LAB_DOCKER),-e lab_docker=$(LAB_DOCKER))
 VERSION := $(shell awk '/^version:/ {print $$2}' galaxy.yml)
 TARBALL := $(BUILD)/linuxnet-fabric-$(VERSION).tar.gz
 APT_PACKAGES := $(shell awk '/^[a-z0-9]/ {print $$1}' bindep.txt)
@@ -83,20 +86,20 @@ install: venv
 ## The lab and the demo ---------------------------------------------------------------------------
 
 lab: deps install
-	ansible-playbook -i $(INVENTORY) playbooks/lab.yml
+	ansible-playbook -i $(INVENTORY) $(LAB_ARGS) playbooks/lab.yml
 
 demo: lab
-	ansible-playbook -i $(INVENTORY) $(FABRIC_ARGS) playbooks/site.yml
-	ansible-playbook -i $(INVENTORY) $(FABRIC_ARGS) playbooks/verify.yml
+	ansible-playbook -i $(INVENTORY) $(LAB_ARGS) $(FABRIC_ARGS) playbooks/site.yml
+	ansible-playbook -i $(INVENTORY) $(LAB_ARGS) $(FABRIC_ARGS) playbooks/verify.yml
 	@echo
 	@echo "The lab is up with the fabric of $(INVENTORY): ansible -i $(INVENTORY) all -m ping"
 	@echo "Check it again with: make verify; remove the fabric: make teardown; the lab: make lab-down"
 
 verify: venv install
-	ansible-playbook -i $(INVENTORY) $(FABRIC_ARGS) playbooks/verify.yml
+	ansible-playbook -i $(INVENTORY) $(LAB_ARGS) $(FABRIC_ARGS) playbooks/verify.yml
 
 teardown: venv install
-	ansible-playbook -i $(INVENTORY) $(FABRIC_ARGS) playbooks/teardown.yml
+	ansible-playbook -i $(INVENTORY) $(LAB_ARGS) $(FABRIC_ARGS) playbooks/teardown.yml
 
 lab-down: venv install
 	ansible-playbook -i $(INVENTORY) playbooks/lab.yml -e lab_state=absent

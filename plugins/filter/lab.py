@@ -22,7 +22,8 @@ def lab_plan(params, prefix='lab_'):
 
 
 def lab_machines(names, hostvars):
-    """Machines of the lab from inventory hosts: name, address (lab_address or ansible_host), segment."""
+    """Machines of the lab from inventory hosts: name, address (lab_address or ansible_host),
+    segment, and docker when the host sets lab_machine_docker (else the lab's lab_docker decides)."""
     machines = []
     for name in names:
         variables = hostvars[name]
@@ -30,6 +31,8 @@ def lab_machines(names, hostvars):
         address = variables.get('lab_address') or variables.get('ansible_host')
         if address and address != name:
             machine['address'] = address
+        if variables.get('lab_machine_docker') is not None:
+            machine['docker'] = variables['lab_machine_docker']
         machines.append(machine)
     return machines
 

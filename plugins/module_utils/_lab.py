@@ -16,7 +16,12 @@ Layout (names for lab `fabric`):
   (PID 1 of the machine, so Ansible sees sysvinit), with private /run and /tmp, overlays on /etc,
   /var/lib, /var/log, /var/backups, /opt, /usr/local, /root and /usr/sbin (hiding /sbin/init), its
   own sysfs and hostname, eth0 on its segment with a default route via the router, and an sshd
-  on its address.
+  on its address;
+- a machine with Docker also runs Debian's dockerd (with the containerd it manages) through its
+  /etc/init.d/docker, with the data root in its private /var/lib, the vfs storage driver (overlay2
+  on top of the machine's overlays is not supported), cgroups under a parent of its own (the
+  cgroup hierarchy is the host's: there is no cgroup namespace), and a busybox image imported
+  from the host's busybox-static, since no registry is reachable.
 
 Everything the lab makes is recorded in <directory>/lab.json (machines by PID and start time), so
 `absent` removes exactly that: it kills only processes it started and only namespaces it named.
@@ -24,19 +29,24 @@ Everything the lab makes is recorded in <directory>/lab.json (machines by PID an
 
 from __future__ import annotations
 
+import errno
+import io
 import ipaddress
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
 import socket
 import struct
 import subprocess
+import tarfile
 import time
 import zlib
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._lab_plan import machine_network
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, Session, reporting
@@ -59,6 +69,20 @@ CONTROLLER_TABLE_BASE = 0x4c460000
 CONTROLLER_RULE_PRIORITY = 32000
 STOP_TIMEOUT = 10.0
 START_TIMEOUT = 10.0
+# Docker in machines: the package's init script and daemon, and the image every machine gets.
+DOCKER_INIT_SCRIPT = '/etc/init.d/docker'
+DOCKERD = '/usr/sbin/dockerd'
+BUSYBOX = '/bin/busybox'
+DOCKER_IMAGE = ('busybox', 'local')
+DOCKER_START_TIMEOUT = 30.0
+CGROUP_ROOT = '/sys/fs/cgroup'
+# The init script raises the open-files and process limits before it starts dockerd and, under
+# `set -e`, gives up when it may not (a host without CAP_SYS_RESOURCE whose hard limit is
+# lower, as in many sandboxes). A machine's copy keeps the highest limit it may set instead.
+ULIMIT_LINES = (
+    (re.compile(r'^(\s*)ulimit -n (\d+)$', re.M), r'\1ulimit -n \2 2>/dev/null || ulimit -n "$(ulimit -Hn)"'),
+    (re.compile(r'^(\s*)ulimit -([pu]) unlimited$', re.M), r'\1ulimit -\2 unlimited 2>/dev/null || true'),
+)
 
 
 def _process(pid):
@@ -101,6 +125,78 @@ def _listening(init_pid, address, port=22):
             return any(fields[1] == wanted and fields[3] == '0A' for fields in (line.split() for line in table))
     except OSError:
         return False
+
+
+def docker_socket(init_pid):
+    """dockerd's socket in a machine, as the host reaches it (through the machine's root)."""
+    return '/proc/%d/root/run/docker.sock' % init_pid
+
+
+def docker_init_script(original):
+    """The package's /etc/init.d/docker with limits it may not raise left as they are."""
+    patched = original
+    for pattern, replacement in ULIMIT_LINES:
+        patched = pattern.sub(replacement, patched)
+    return patched
+
+
+def busybox_image(busybox_binary, applets):
+    """A root file system tarball (bytes): a static busybox and a link per applet in /bin, and
+    the directories programs expect. Deterministic, so every machine imports the same image."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode='w') as tar:
+        def directory(name, mode=0o755):
+            info = tarfile.TarInfo(name)
+            info.type, info.mode = tarfile.DIRTYPE, mode
+            tar.addfile(info)
+        for name in ('bin', 'etc', 'proc', 'sys', 'dev', 'root', 'var', 'var/www', 'www'):
+            directory(name)
+        directory('tmp', 0o1777)
+        with open(busybox_binary, 'rb') as handle:
+            data = handle.read()
+        info = tarfile.TarInfo('bin/busybox')
+        info.size, info.mode = len(data), 0o755
+        tar.addfile(info, io.BytesIO(data))
+        for applet in sorted(set(applets) - set(['busybox'])):
+            info = tarfile.TarInfo('bin/' + applet)
+            info.type, info.linkname = tarfile.SYMTYPE, 'busybox'
+            tar.addfile(info)
+        page = b'linuxnet.fabric lab\n'
+        info = tarfile.TarInfo('www/index.html')
+        info.size, info.mode = len(page), 0o644
+        tar.addfile(info, io.BytesIO(page))
+    return buffer.getvalue()
+
+
+def remove_cgroup(parent, root=CGROUP_ROOT, timeout=STOP_TIMEOUT):
+    """Remove the cgroup `parent` (and the containers' cgroups under it) from every hierarchy.
+
+    A machine's processes are gone, but the kernel may still be releasing them: rmdir says EBUSY
+    until then. Returns the directories that could not be removed."""
+    try:
+        hierarchies = sorted(set(os.path.realpath(os.path.join(root, entry)) for entry in os.listdir(root)))
+    except OSError:
+        return []
+    left = []
+    for hierarchy in hierarchies:
+        top = os.path.join(hierarchy, parent.strip('/'))
+        if not os.path.isdir(top):
+            continue
+        directories = [path for path, _dirs, _files in os.walk(top, topdown=False)]
+        deadline = time.time() + timeout
+        for directory in directories:
+            while True:
+                try:
+                    os.rmdir(directory)
+                    break
+                except OSError as error:
+                    if error.errno == errno.ENOENT:
+                        break
+                    if error.errno != errno.EBUSY or time.time() > deadline:
+                        left.append(directory)
+                        break
+                    time.sleep(0.05)
+    return left
 
 
 def controller_table(lab_name):
@@ -177,6 +273,8 @@ class Lab(object):
                 'sshd': running and _listening(entry['pid'], entry['address']),
                 'address': entry.get('address'),
                 'segment': entry.get('segment'),
+                'docker': bool(entry.get('docker')),
+                'dockerd': bool(running and entry.get('docker') and DockerAPI(docker_socket(entry['pid']), timeout=2.0).ping()),
             }
         with Session() as root:
             controller = root.link(self.controller_link)
@@ -282,16 +380,27 @@ class Lab(object):
         for name in sorted(current['machines']):
             observed = current['machines'][name]
             wanted = self.machines.get(name)
-            if observed['running'] and (wanted is None or wanted['address'] != observed['address']):
+            if observed['running'] and (wanted is None or self._needs_restart(observed, wanted)):
                 plan.add('stop', 'machine', name)
         for name in sorted(self.machines):
             observed = current['machines'].get(name)
             wanted = self.machines[name]
-            if not observed or not observed['running'] or observed['address'] != wanted['address']:
-                plan.add('start', 'machine', name, address=wanted['address'])
-            elif not observed['sshd']:
+            if not observed or not observed['running'] or self._needs_restart(observed, wanted):
+                details = {'address': wanted['address']}
+                if wanted['docker']:
+                    details['docker'] = True
+                plan.add('start', 'machine', name, **details)
+                continue
+            if not observed['sshd']:
                 plan.add('start', 'sshd', name)
+            if wanted['docker'] and not observed['dockerd']:
+                plan.add('start', 'dockerd', name)
         return plan
+
+    @staticmethod
+    def _needs_restart(observed, wanted):
+        # Docker's layers (daemon.json, its init script, the cgroup mount) are laid out at start.
+        return observed['address'] != wanted['address'] or observed['docker'] != wanted['docker']
 
     # applying
 
@@ -311,6 +420,7 @@ class Lab(object):
             ('create', 'controller-route'): lambda action: self._create_controller_route(),
             ('start', 'machine'): lambda action: self._start_machine(self.machines[action.name]),
             ('start', 'sshd'): lambda action: self._start_sshd(self.machines[action.name]),
+            ('start', 'dockerd'): lambda action: self._start_docker(self.machines[action.name]),
         }
         for action in plan.actions:
             handlers[(action.verb, action.kind)](action)
@@ -460,6 +570,26 @@ class Lab(object):
         ]) + '\n')
         self._run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'root@%s' % name,
                    '-f', os.path.join(etc, 'ssh', 'lab_host_ed25519_key')], 'generating the host key of %s' % name)
+        if machine['docker']:
+            self._prepare_docker(machine, etc)
+
+    def cgroup_parent(self, name):
+        return '/linuxnet-lab-%s-%s' % (self.name, name)
+
+    def _prepare_docker(self, machine, etc):
+        """The machine's Docker settings, as a user's daemon.json the fabric must keep, and the
+        init script the machine runs dockerd with."""
+        if not os.access(DOCKERD, os.X_OK) or not os.path.isfile(DOCKER_INIT_SCRIPT):
+            raise FabricError('machine %s should run Docker, but %s or %s is missing on this host: install the packages '
+                              'docker.io and containerd before building the lab (machines use the host\'s /usr), or set '
+                              'docker: false' % (machine['name'], DOCKERD, DOCKER_INIT_SCRIPT))
+        settings = {'storage-driver': 'vfs', 'cgroup-parent': self.cgroup_parent(machine['name'])}
+        _write_file(os.path.join(etc, 'docker', 'daemon.json'), json.dumps(settings, indent=2, sort_keys=True) + '\n')
+        with open(DOCKER_INIT_SCRIPT) as script:
+            original = script.read()
+        patched = docker_init_script(original)
+        if patched != original:
+            _write_file(os.path.join(etc, 'init.d', 'docker'), patched, 0o755)
 
     def _init_binary(self):
         """<directory>/bin/init, a link to tini: PID 1 of a machine must be named `init`."""
@@ -513,6 +643,12 @@ class Lab(object):
 
     def _setup_script(self, machine):
         name = machine['name']
+        sysfs = ['mount -t sysfs sysfs /sys']
+        if machine['docker']:
+            # The machine's own sysfs hides the host's cgroup mounts, which dockerd needs: carry
+            # them over the sysfs mount.
+            sysfs = ['mkdir -p /run/lab-cgroup', 'mount --rbind %s /run/lab-cgroup' % CGROUP_ROOT, sysfs[0],
+                     'mount --move /run/lab-cgroup %s' % CGROUP_ROOT, 'rmdir /run/lab-cgroup']
         commands = [
             # Named namespaces of the host are not the machine's: drop the copied mounts that pin them.
             'if mountpoint -q /run/netns; then umount -R -l /run/netns; fi',
@@ -525,7 +661,7 @@ class Lab(object):
             commands.append('mount -t overlay overlay -o %s %s' % (shlex.quote(options), mount_point))
         commands += [
             'mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp',
-            'mount -t sysfs sysfs /sys',
+        ] + sysfs + [
             'hostname %s' % shlex.quote(name),
         ]
         return 'set -e\n' + '\n'.join(commands) + '\n'
@@ -537,13 +673,17 @@ class Lab(object):
             self._stop_machines([name])
         self._prepare_layers(machine)
         init, wrapper = self._spawn_init(name)
-        entry = dict(init, wrapper=wrapper, address=machine['address'], segment=machine['segment'])
+        entry = dict(init, wrapper=wrapper, address=machine['address'], segment=machine['segment'], docker=machine['docker'])
+        if machine['docker']:
+            entry['cgroup_parent'] = self.cgroup_parent(name)
         self.record['machines'][name] = entry
         self._save_record()
         try:
             self._inside(init['pid'], ['sh', '-c', self._setup_script(machine)], 'preparing the file systems of machine %s' % name)
             self._connect(machine, init['pid'])
             self._start_sshd(machine)
+            if machine['docker']:
+                self._start_docker(machine)
         except Exception:
             self._stop_machines([name])
             raise
@@ -566,6 +706,36 @@ class Lab(object):
                 raise FabricError('sshd of machine %s is not listening on %s:22' % (machine['name'], machine['address']))
             time.sleep(0.01)
 
+    def _start_docker(self, machine):
+        """dockerd through the machine's init script (as the roles restart it), then the image."""
+        name = machine['name']
+        entry = self.record['machines'][name]
+        self._inside(entry['pid'], [DOCKER_INIT_SCRIPT, 'start'], 'starting dockerd on machine %s' % name)
+        docker = DockerAPI(docker_socket(entry['pid']), timeout=5.0)
+        deadline = time.time() + DOCKER_START_TIMEOUT
+        while not docker.ping():
+            if time.time() > deadline:
+                raise FabricError('dockerd of machine %s does not answer after %ds (see /var/log/docker.log in it: %s)' % (
+                    name, DOCKER_START_TIMEOUT, self._machine_dir(name, 'var_log', 'upper', 'docker.log')))
+            time.sleep(0.05)
+        reference = '%s:%s' % DOCKER_IMAGE
+        if docker.image(reference) is None:
+            docker.import_image(self._image_tarball(), *DOCKER_IMAGE)
+
+    def _image_tarball(self):
+        """The busybox image, built once per lab from the host's busybox-static."""
+        path = self.path('images', 'busybox.tar')
+        if not os.path.exists(path):
+            if not os.access(BUSYBOX, os.X_OK):
+                raise FabricError('%s is missing: install the package busybox-static to build the lab\'s image' % BUSYBOX)
+            applets = self._run([BUSYBOX, '--list'], 'listing the applets of %s' % BUSYBOX).split()
+            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+            with open(path + '.tmp', 'wb') as handle:
+                handle.write(busybox_image(BUSYBOX, applets))
+            os.rename(path + '.tmp', path)
+        with open(path, 'rb') as handle:
+            return handle.read()
+
     def _stop_machines(self, names):
         """Kill the machines' inits together, then wait for all of them once."""
         entries = [(name, self.record['machines'].get(name)) for name in names]
@@ -580,6 +750,10 @@ class Lab(object):
             if entry and entry.get('wrapper'):
                 # unshare exits with its child; the host's init reaps it (about every 2 s here).
                 _wait_gone(entry['wrapper'], STOP_TIMEOUT)
+            if entry and entry.get('cgroup_parent'):
+                left = remove_cgroup(entry['cgroup_parent'])
+                if left:
+                    raise FabricError('the cgroups of machine %s stay busy: %s' % (name, ', '.join(left)))
             base = self._machine_dir(name)
             if os.path.isdir(base):
                 shutil.rmtree(base)
@@ -645,7 +819,7 @@ class Lab(object):
         for name in sorted(record.get('machines', {})):
             entry = record['machines'][name]
             machines.append({'name': name, 'address': entry.get('address'), 'segment': entry.get('segment'),
-                             'pid': entry.get('pid'), 'running': _is_ours(entry)})
+                             'pid': entry.get('pid'), 'running': _is_ours(entry), 'docker': bool(entry.get('docker'))})
         return {
             'name': self.name,
             'directory': self.directory,
@@ -656,5 +830,6 @@ class Lab(object):
             'controller_table': self.controller_table,
             'private_key': self.private_key,
             'control_path_dir': self.control_path_dir,
+            'docker_image': '%s:%s' % DOCKER_IMAGE,
             'machines': machines,
         }

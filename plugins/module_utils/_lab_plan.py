@@ -65,9 +65,10 @@ def plan_lab(params, prefix=''):
     """The normalised lab description, or OptionError naming `<prefix><option>`.
 
     params: name, directory, lan_cidr, lan_router_address, lan_controller_address, outside_cidr,
-    outside_router_address, machines (list of {name, address, segment}); missing addresses are
-    assigned from the segment's free addresses in list order, so a given list always gets the
-    same addresses.
+    outside_router_address, docker, machines (list of {name, address, segment, docker}); missing
+    addresses are assigned from the segment's free addresses in list order, so a given list always
+    gets the same addresses. A machine runs dockerd when its `docker` says so, or when it does not
+    say and it is on the LAN and the lab's `docker` is true (the outside host needs no Docker).
     """
     def option(key):
         return prefix + key
@@ -110,6 +111,10 @@ def plan_lab(params, prefix=''):
     if not isinstance(machines, list):
         raise OptionError(option('machines'), 'must be a list of {name, address, segment}')
 
+    lab_docker = params.get('docker') or False
+    if not isinstance(lab_docker, bool):
+        raise OptionError(option('docker'), 'must be true or false, not %r' % (lab_docker,))
+
     seen_names = {}
     wanted = []
     for position, machine in enumerate(machines):
@@ -118,9 +123,12 @@ def plan_lab(params, prefix=''):
             machine = {'name': machine}
         if not isinstance(machine, dict):
             raise OptionError(where, 'must be a dict with name, and optionally address and segment')
-        unknown = sorted(set(machine) - set(['name', 'address', 'segment']))
+        unknown = sorted(set(machine) - set(['name', 'address', 'segment', 'docker']))
         if unknown:
             raise OptionError(where, 'has unknown keys: %s' % ', '.join(unknown))
+        docker = machine.get('docker')
+        if docker is not None and not isinstance(docker, bool):
+            raise OptionError(where + '.docker', 'must be true or false, not %r' % (docker,))
         machine_name = str(machine.get('name') or '')
         if not MACHINE_NAME_PATTERN.match(machine_name) or machine_name in RESERVED_MACHINE_NAMES:
             raise OptionError(where + '.name', "'%s' must be a host name of 1 to 15 lowercase letters, digits or '-' "
@@ -138,10 +146,12 @@ def plan_lab(params, prefix=''):
             if address in taken:
                 raise OptionError(where + '.address', "%s is also %s" % (address, taken[address]))
             taken[address] = where + '.address'
-        wanted.append((where, machine_name, segment, address))
+        if docker is None:
+            docker = lab_docker and segment == 'lan'
+        wanted.append((where, machine_name, segment, address, docker))
 
     planned = []
-    for where, machine_name, segment, address in wanted:
+    for where, machine_name, segment, address, docker in wanted:
         details = segments[segment]
         if address is None:
             free = (host for host in details['network'].hosts() if host not in details['taken'])
@@ -151,13 +161,14 @@ def plan_lab(params, prefix=''):
                 raise OptionError(option('machines'), 'has %d machines on the %s segment, more than %s holds' % (
                     count, segment, details['network']))
             details['taken'][address] = where + '.address'
-        planned.append({'name': machine_name, 'segment': segment, 'address': str(address)})
+        planned.append({'name': machine_name, 'segment': segment, 'address': str(address), 'docker': docker})
 
     return {
         'name': name,
         'directory': directory,
         'lan': {'cidr': str(lan), 'router': str(router), 'controller': str(controller)},
         'outside': {'cidr': str(outside), 'router': str(outside_router)},
+        'docker': lab_docker,
         'machines': planned,
     }
 

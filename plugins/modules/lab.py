@@ -90,6 +90,26 @@ options:
         type: str
         choices: [lan, outside]
         default: lan
+      docker:
+        description:
+          - Whether the machine runs dockerd. Default is O(docker) for machines on the C(lan)
+            segment and V(false) on the C(outside) segment.
+          - Changing it restarts the machine.
+        type: bool
+  docker:
+    description:
+      - Run a dockerd (Debian's C(docker.io), with the containerd it starts) in every LAN machine
+        (see O(machines[].docker) for one machine).
+      - It runs through the machine's C(/etc/init.d/docker), as on a sysvinit host, with its data
+        in the machine's private C(/var/lib/docker), the C(vfs) storage driver and cgroups under
+        C(/linuxnet-lab-<name>-<machine>), all of it written to the machine's C(/etc/docker/daemon.json)
+        (keys the fabric must keep). The lab's copy of the init script keeps the open files limit
+        it may set on hosts that cannot raise it to the script's 1048576 (no C(CAP_SYS_RESOURCE)).
+      - Each machine gets the image RV(lab.docker_image), a static busybox imported from the host's
+        C(busybox-static) (no registry is needed).
+      - The packages C(docker.io), C(containerd) and C(busybox-static) must be installed on the host first.
+    type: bool
+    default: false
   authorized_keys:
     description:
       - Public keys allowed to log in as root, in addition to the lab's own controller key.
@@ -113,6 +133,7 @@ attributes:
 requirements:
   - pyroute2 >= 0.7.2
   - tini, openssh-server, openssh-client and util-linux (unshare, nsenter) on the host.
+  - With O(docker), docker.io, containerd and busybox-static on the host.
 notes:
   - Must run as root on the host that holds the lab, with C(connection=local).
   - Install packages the machines need on the host before building them; their C(/usr) is the host's.
@@ -185,8 +206,12 @@ lab:
       description: Directory for SSH control sockets; V(state=absent) closes the sockets in it.
       type: str
       sample: /var/tmp/linuxnet-fabric-lab/demo/cp
+    docker_image:
+      description: The image every machine with Docker has (a static busybox with its applets and C(/www/index.html)).
+      type: str
+      sample: busybox:local
     machines:
-      description: Machines with their address, segment and the host PID of their init.
+      description: Machines with their address, segment, whether they run Docker and the host PID of their init.
       type: list
       elements: dict
       sample:
@@ -195,6 +220,7 @@ lab:
           segment: lan
           pid: 12345
           running: true
+          docker: true
 actions:
   description: The changes made (or, in check mode, that would be made), in order.
   returned: always
@@ -226,7 +252,9 @@ def main():
                 name=dict(type='str', required=True),
                 address=dict(type='str'),
                 segment=dict(type='str', default='lan', choices=['lan', 'outside']),
+                docker=dict(type='bool'),
             )),
+            docker=dict(type='bool', default=False),
             authorized_keys=dict(type='list', elements='str', default=[], no_log=False),
             tini=dict(type='path'),
         ),

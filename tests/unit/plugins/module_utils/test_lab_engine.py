@@ -4,9 +4,16 @@
 
 from __future__ import annotations
 
+import errno
+import io
+import os
+import tarfile
+
 import pytest
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils._lab import CONTROLLER_TABLE_BASE, controller_table
+from ansible_collections.linuxnet.fabric.plugins.module_utils._lab import (
+    CONTROLLER_TABLE_BASE, busybox_image, controller_table, docker_init_script, remove_cgroup,
+)
 
 # Tables the kernel reserves (unspec, default, main, local) and the compat range below 256.
 RESERVED_TABLES = range(0, 256)
@@ -23,3 +30,67 @@ def test_controller_table_is_stable_and_not_reserved(name):
 def test_the_labs_the_project_runs_at_once_get_their_own_tables():
     tables = [controller_table(name) for name in ('fabric', 'molecule', 'bench')]
     assert len(set(tables)) == len(tables)
+
+
+# The lines of Debian 12's /etc/init.d/docker (docker.io 20.10) around the limits it raises.
+DEBIAN_INIT_SCRIPT = '''\tstart)
+\t\tfail_unless_root
+\t\tcgroupfs_mount
+\t\tulimit -n 1048576
+\t\tif [ "$BASH" ]; then
+\t\t\tulimit -u unlimited
+\t\telse
+\t\t\tulimit -p unlimited
+\t\tfi
+'''
+
+
+def test_the_machines_init_script_keeps_the_limits_it_may_not_raise():
+    patched = docker_init_script(DEBIAN_INIT_SCRIPT)
+    assert '\t\tulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"\n' in patched
+    assert '\t\t\tulimit -u unlimited 2>/dev/null || true\n' in patched
+    assert '\t\t\tulimit -p unlimited 2>/dev/null || true\n' in patched
+    # Nothing else changes, and a patched script is left as it is.
+    assert patched.replace(' 2>/dev/null || ulimit -n "$(ulimit -Hn)"', '').replace(' 2>/dev/null || true', '') == DEBIAN_INIT_SCRIPT
+    assert docker_init_script(patched) == patched
+
+
+def test_the_busybox_image_has_the_binary_a_link_per_applet_and_a_page(tmp_path):
+    binary = tmp_path / 'busybox'
+    binary.write_bytes(b'\x7fELF static busybox')
+    image = busybox_image(str(binary), ['sh', 'httpd', 'busybox', 'ip', 'sh'])
+    with tarfile.open(fileobj=io.BytesIO(image)) as tar:
+        members = dict((member.name, member) for member in tar.getmembers())
+        assert tar.extractfile('bin/busybox').read() == b'\x7fELF static busybox'
+        assert tar.extractfile('www/index.html').read() == b'linuxnet.fabric lab\n'
+    assert members['bin/busybox'].mode == 0o755
+    links = sorted(name for name, member in members.items() if member.issym())
+    assert links == ['bin/httpd', 'bin/ip', 'bin/sh']
+    assert set(members[name].linkname for name in links) == {'busybox'}
+    assert members['tmp'].isdir() and members['tmp'].mode == 0o1777
+    # The same input gives the same bytes: every machine imports the same image.
+    assert busybox_image(str(binary), ['ip', 'httpd', 'sh']) == image
+
+
+def test_a_machines_cgroups_go_from_every_hierarchy_and_nothing_else(tmp_path):
+    root = tmp_path / 'cgroup'
+    for hierarchy in ('cpu,cpuacct', 'memory', 'pids'):
+        (root / hierarchy / 'system.slice').mkdir(parents=True)
+    (root / 'cpu').symlink_to('cpu,cpuacct')
+    (root / 'memory' / 'linuxnet-lab-x-node1' / 'abc123').mkdir(parents=True)
+    (root / 'cpu,cpuacct' / 'linuxnet-lab-x-node1' / 'abc123').mkdir(parents=True)
+    (root / 'pids' / 'linuxnet-lab-x-node2').mkdir(parents=True)
+    assert remove_cgroup('/linuxnet-lab-x-node1', root=str(root), timeout=0.1) == []
+    left = sorted(str(path.relative_to(root)) for path in root.rglob('*'))
+    assert left == ['cpu', 'cpu,cpuacct', 'cpu,cpuacct/system.slice', 'memory', 'memory/system.slice', 'pids',
+                    'pids/linuxnet-lab-x-node2', 'pids/system.slice']
+
+
+def test_a_cgroup_that_stays_busy_is_reported(tmp_path, monkeypatch):
+    root = tmp_path / 'cgroup'
+    (root / 'memory' / 'linuxnet-lab-x-node1').mkdir(parents=True)
+
+    def busy(path):
+        raise OSError(errno.EBUSY, 'Device or resource busy', path)
+    monkeypatch.setattr(os, 'rmdir', busy)
+    assert remove_cgroup('/linuxnet-lab-x-node1', root=str(root), timeout=0.05) == [str(root / 'memory' / 'linuxnet-lab-x-node1')]

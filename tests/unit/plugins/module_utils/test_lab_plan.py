@@ -82,3 +82,26 @@ def test_invalid_lab_input_names_the_variable(params, option, problem):
 def test_a_29_holds_exactly_four_machines():
     spec = plan_lab(lab(lan_cidr='10.88.0.0/29', machines=['a', 'b', 'c', 'd']))
     assert [m['address'] for m in spec['machines']] == ['10.88.0.2', '10.88.0.3', '10.88.0.4', '10.88.0.5']
+
+
+@pytest.mark.parametrize('lab_docker, machines, expected', [
+    (False, ['n1', {'name': 'o', 'segment': 'outside'}], [False, False]),
+    # The outside host stands for the internet: it gets Docker only when it asks.
+    (True, ['n1', {'name': 'o', 'segment': 'outside'}], [True, False]),
+    (True, [{'name': 'n1', 'docker': False}, {'name': 'o', 'segment': 'outside', 'docker': True}], [False, True]),
+    (None, [{'name': 'n1', 'docker': True}, 'n2'], [True, False]),
+])
+def test_which_machines_run_docker(lab_docker, machines, expected):
+    spec = plan_lab(lab(docker=lab_docker, machines=machines))
+    assert [machine['docker'] for machine in spec['machines']] == expected
+    assert spec['docker'] is bool(lab_docker)
+
+
+@pytest.mark.parametrize('params, option', [
+    (lab(docker='yes'), 'docker'),
+    (lab(machines=[{'name': 'n1', 'docker': 'no'}]), 'machines[0].docker'),
+])
+def test_docker_must_be_a_boolean(params, option):
+    with pytest.raises(OptionError) as error:
+        plan_lab(params)
+    assert error.value.option == option
