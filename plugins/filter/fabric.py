@@ -309,7 +309,9 @@ def _node_subnet_part(name, variables, subnet, mode, docker):
         'subnet': str(subnet),
         'node_address': str(node_address),
         'bridge_address': '%s/%d' % (node_address, fabric_part.prefixlen),
-        'endpoints': _endpoints(name, variables, subnet, pool, mode, existing),
+        # With Docker on the upper half, the endpoints' on-link network is the lower half only:
+        # Docker's containers are reached through the bridge's address, not by ARP on it.
+        'endpoints': _endpoints(name, variables, fabric_part, pool, mode, existing),
     })
     return part
 

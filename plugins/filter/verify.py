@@ -3,7 +3,13 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters of playbooks/verify.yml: what to probe, what to expect, and the report.
 
-Documentation: fabric_probe_targets.yml, fabric_listeners.yml and fabric_verify_report.yml.
+Documentation: fabric_probe_targets.yml, fabric_listeners.yml, fabric_verify_report.yml and
+fabric_docker_check.yml.
+
+Docker containers (the `docker` facts of linuxnet.fabric.fabric_facts, by host) take part like
+the fabric's own endpoints when they have a namespace and an address of their own: a listener in
+it, probes from it, and their published ports asked over HTTP (the container's own server
+answers them, so the source it saw stays unknown).
 """
 
 from __future__ import annotations
@@ -19,9 +25,20 @@ def _ports(publish):
     return int(parts[-2].split('-')[0]), int(parts[-1].split('-')[0])
 
 
-def fabric_listeners(plan, host, port, outside_address=None):
+def docker_endpoints(docker, host):
+    """The containers of `host` that probes reach like endpoints: running, in a namespace and with
+    an address of their own. (name, netns, address, published) each."""
+    facts = (docker or {}).get(host) or {}
+    if not facts.get('running'):
+        return []
+    return [{'name': 'docker:' + item['name'], 'netns': item['netns'], 'address': item['address'], 'published': item['published']}
+            for item in facts.get('containers', []) if item['running'] and item['netns'] and item['address']]
+
+
+def fabric_listeners(plan, host, port, outside_address=None, docker=None):
     """Listeners for the probe module on `host`: every endpoint on `port` and on the container
-    port of each published port; on an outside host, its own address."""
+    port of each published port, every Docker container with an address of its own on `port`;
+    on an outside host, its own address."""
     if outside_address:
         return [{'netns': None, 'address': outside_address, 'port': port}]
     listeners = []
@@ -29,10 +46,13 @@ def fabric_listeners(plan, host, port, outside_address=None):
         ports = [port] + [_ports(publish)[1] for publish in endpoint['publish']]
         for listen_port in sorted(set(ports)):
             listeners.append({'netns': endpoint['name'], 'address': '0.0.0.0', 'port': listen_port})
+    for container in docker_endpoints(docker, host):
+        # Its published ports are its own server's: they are asked over HTTP, not listened on.
+        listeners.append({'netns': container['netns'], 'address': '0.0.0.0', 'port': port})
     return listeners
 
 
-def fabric_probe_targets(plan, host, port, outside):
+def fabric_probe_targets(plan, host, port, outside, docker=None):
     """{'connect': targets for the probe module, 'expect': {label: expected source}} for `host`.
 
     - every local endpoint -> every other endpoint of the fabric: answered, and the listener sees
@@ -40,29 +60,34 @@ def fabric_probe_targets(plan, host, port, outside):
     - every local endpoint -> each outside host: answered, seen as the node's underlay address
       (bridge_nat) or the gateway's (routed);
     - the node itself -> every published port of every node: answered.
-    `outside` maps outside host names to their addresses.
+    `outside` maps outside host names to their addresses. Docker containers with an address of
+    their own (`docker`: the fabric_facts docker facts by host) count as endpoints; their published
+    ports are asked over HTTP from the node itself, on every node's address.
     """
     node = plan[host]
     everyone = [(name, endpoint) for name in sorted(plan) for endpoint in plan[name]['endpoints']]
+    everyone += [(name, dict(container, netns=None)) for name in sorted(plan) for container in docker_endpoints(docker, name)]
+    sources = [(endpoint['name'], endpoint['name'], endpoint['address']) for endpoint in node['endpoints']]
+    sources += [(container['name'], container['netns'], container['address']) for container in docker_endpoints(docker, host)]
     if node['mode'] == 'routed':
         nat_source = node['gateway_underlay_address']
     else:
         nat_source = node['underlay_address']
     targets = []
-    for endpoint in node['endpoints']:
-        source = _address(endpoint['address'])
+    for label, netns, address in sources:
+        source = _address(address)
         for name, other in everyone:
-            if (name, other['name']) == (host, endpoint['name']):
+            if (name, other['name']) == (host, label):
                 continue
             targets.append({
-                'netns': endpoint['name'], 'address': _address(other['address']), 'port': port,
-                'label': '%s/%s|%s/%s' % (host, endpoint['name'], name, other['name']),
+                'netns': netns, 'address': _address(other['address']), 'port': port,
+                'label': '%s/%s|%s/%s' % (host, label, name, other['name']),
                 'expect': source,
             })
         for outside_name, outside_address in sorted(outside.items()):
             targets.append({
-                'netns': endpoint['name'], 'address': outside_address, 'port': port,
-                'label': '%s/%s|%s' % (host, endpoint['name'], outside_name),
+                'netns': netns, 'address': outside_address, 'port': port,
+                'label': '%s/%s|%s' % (host, label, outside_name),
                 'expect': nat_source,
             })
     for name in sorted(plan):
@@ -73,10 +98,70 @@ def fabric_probe_targets(plan, host, port, outside):
                     'label': '%s|%s:%s (%s/%s)' % (host, name, _ports(publish)[0], name, other['name']),
                     'expect': None,
                 })
+        for container in docker_endpoints(docker, name):
+            for published in container['published']:
+                if published['protocol'] != 'tcp':
+                    continue
+                targets.append({
+                    'netns': None, 'address': plan[name]['underlay_address'], 'port': published['host_port'], 'http': True,
+                    'label': '%s|%s:%s (%s/%s)' % (host, name, published['host_port'], name, container['name']),
+                    'expect': None,
+                })
     return {
         'connect': [dict((key, value) for key, value in target.items() if key != 'expect') for target in targets],
         'expect': dict((target['label'], target['expect']) for target in targets),
     }
+
+
+def _mode_verdict(container, wanted_mode):
+    """(what was seen, problem or None) for one container and the mode the inventory says."""
+    mode = container['network_mode']
+    if wanted_mode.startswith('container:'):
+        wanted_mode, wanted_other = 'container', wanted_mode.split(':', 1)[1]
+    else:
+        wanted_other = None
+    if mode != wanted_mode:
+        return 'network %s' % mode, 'runs with --network %s, the inventory says %s' % (mode, wanted_mode)
+    if mode == 'none':
+        seen = 'only %s' % ', '.join(container['interfaces'])
+        return seen, None if container['interfaces'] == ['lo'] else 'has %s besides lo' % ', '.join(container['interfaces'])
+    if mode == 'host':
+        return ('the node itself', None) if container['shares'] == 'node' else (
+            'a namespace of its own', 'is not in the node\'s namespace')
+    if mode == 'container':
+        seen = "the namespace of '%s'" % container['shares']
+        return seen, None if container['shares'] == wanted_other else "shares '%s', not '%s'" % (container['shares'], wanted_other)
+    return ('%s on %s' % (container['address'], mode), None) if container['address'] else ('no address', 'has no address on %s' % mode)
+
+
+def fabric_docker_check(docker, expected):
+    """{'table', 'failures', 'checked'}: every container the inventory expects on each host
+    (`expected`: host -> fabric_docker_containers) runs there, in the network mode it names, and
+    that mode shows: none has only lo, host is the node's namespace, container:<name> is the other
+    container's. `docker` maps hosts to the fabric_facts docker facts."""
+    lines, failures = [], []
+    for host in sorted(expected):
+        facts = (docker or {}).get(host) or {}
+        found = dict((item['name'], item) for item in facts.get('containers', []))
+        for wanted in expected[host] or []:
+            label = '%s/docker:%s' % (host, wanted['name'])
+            wanted_mode = wanted.get('network') or 'bridge'
+            container = found.get(wanted['name'])
+            if not facts.get('running'):
+                seen, problem = 'no dockerd', 'dockerd does not answer on %s' % host
+            elif container is None:
+                seen, problem = 'missing', 'no container %s on %s' % (wanted['name'], host)
+            elif not container['running']:
+                seen, problem = 'stopped', 'container %s on %s does not run' % (wanted['name'], host)
+            else:
+                seen, problem = _mode_verdict(container, wanted_mode)
+            lines.append((label, '--network %s' % wanted_mode, seen, 'ok' if problem is None else 'FAIL'))
+            if problem is not None:
+                failures.append('%s: %s' % (label, problem))
+    widths = [max([len(header)] + [len(line[column]) for line in lines]) for column, header in enumerate(('container', 'mode', 'seen', ''))]
+    table = ['  '.join('%-*s' % (width, cell) for width, cell in zip(widths, line)).rstrip()
+             for line in [('container', 'mode', 'seen', '')] + lines]
+    return {'table': '\n'.join(table), 'failures': failures, 'checked': len(lines)}
 
 
 def _verdict(result, expect):
@@ -127,4 +212,5 @@ class FilterModule(object):
             'fabric_listeners': fabric_listeners,
             'fabric_probe_targets': fabric_probe_targets,
             'fabric_verify_report': fabric_verify_report,
+            'fabric_docker_check': fabric_docker_check,
         }

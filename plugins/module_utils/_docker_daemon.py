@@ -12,6 +12,7 @@ DOCKER_OPTS of /etc/default/docker (sysvinit), or the ExecStart of its systemd u
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shlex
@@ -112,14 +113,17 @@ def merged(config, settings):
     return result
 
 
-def recorded(record, config, settings, file_exists, directory_exists):
-    """The record of what the fabric replaced: the first values it saw of each key it sets.
+def recorded(record, config, settings, file_exists, directory_exists, text=None):
+    """The record of what the fabric replaced: the first values it saw of each key it sets, and
+    the file's text as the fabric found it (so that putting the values back gives the same bytes).
 
     A record that exists keeps what it holds (a second run must not record the fabric's own
     values as the originals); keys set for the first time are added.
     """
     if record is None:
         record = {'config_existed': file_exists, 'directory_existed': directory_exists, 'before': {}}
+        if file_exists and text is not None:
+            record['original_text'] = text
     record = upgraded(record)
     before = dict(record.get('before') or {})
     for key in settings:
@@ -147,5 +151,60 @@ def restored(config, record):
     return result, remove_file
 
 
-def rendered(config):
-    return json.dumps(config, indent=4, sort_keys=True) + '\n'
+def restored_text(config, record, current_text):
+    """The text to write back: the file as the fabric found it when the configuration is that
+    one again (byte for byte), else the configuration in the current file's layout."""
+    original = (record or {}).get('original_text')
+    if original is not None:
+        try:
+            if json.loads(original) == config:
+                return original
+        except ValueError:
+            pass
+    return rendered(config, current_text)
+
+
+INDENT_PATTERN = re.compile(r'^([ \t]+)"', re.M)
+
+
+def rendered(config, layout_of=None):
+    """The configuration as JSON. Given the file's current text, in its layout (its indentation,
+    its order of keys, new keys last), so that the lines of the keys the fabric does not set stay
+    as they were; without one, 4 spaces and sorted keys."""
+    if not layout_of or not layout_of.strip():
+        return json.dumps(config, indent=4, sort_keys=True) + '\n'
+    match = INDENT_PATTERN.search(layout_of)
+    indent = match.group(1) if match else 4
+    if isinstance(indent, str) and indent.strip(' ') == '':
+        indent = len(indent)
+    ending = '\n' if layout_of.endswith('\n') else ''
+    return json.dumps(config, indent=indent) + ending
+
+
+# How a running dockerd shows the settings on its default network (`docker network inspect bridge`).
+BRIDGE_OPTIONS = {'mtu': 'com.docker.network.driver.mtu', 'ip-masq': 'com.docker.network.bridge.enable_ip_masquerade'}
+BRIDGE_DEFAULTS = {'mtu': '1500', 'ip-masq': 'true'}
+
+
+def stale_settings(config, network):
+    """The keys among bip, mtu and ip-masq of `config` that the running dockerd does not use yet,
+    judged from its default network (None: no dockerd answers, nothing to judge)."""
+    if network is None:
+        return []
+    stale = []
+    options = network.get('Options') or {}
+    if config.get('bip') is not None:
+        try:
+            bip = ipaddress.ip_interface(str(config['bip']))
+        except ValueError:
+            return ['bip']
+        subnets = ((network.get('IPAM') or {}).get('Config') or [])
+        if not any(item.get('Subnet') == str(bip.network) and item.get('Gateway', str(bip.ip)) == str(bip.ip) for item in subnets):
+            stale.append('bip')
+    for key, option in sorted(BRIDGE_OPTIONS.items()):
+        if config.get(key) is None:
+            continue
+        wanted = str(config[key]).lower() if isinstance(config[key], bool) else str(config[key])
+        if str(options.get(option, BRIDGE_DEFAULTS[key])).lower() != wanted.lower():
+            stale.append(key)
+    return stale

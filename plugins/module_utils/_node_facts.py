@@ -17,6 +17,9 @@ import os
 import socket
 import struct
 
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI
+from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_report import docker_report
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import parse_alias
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import RECORD_KEY_PREFIX, key_of, persisted_values
 
@@ -137,6 +140,38 @@ def pending_sysctls(wanted, persisted, record):
                 or (record is not None and RECORD_KEY_PREFIX + name not in record):
             pending.append(name)
     return pending
+
+
+def _netns_inode(pid):
+    try:
+        return os.stat('/proc/%s/ns/net' % pid).st_ino
+    except OSError:
+        return None  # the container stopped meanwhile
+
+
+def _interfaces_in(pid):
+    try:
+        with _netns.entered('/proc/%d/ns/net' % pid):
+            return [name for _index, name in socket.if_nameindex()]
+    except (OSError, _netns.NamespaceError):
+        return []
+
+
+def docker_facts(socket_path):
+    """The node's Docker (see _docker_report), or {'running': False} when no dockerd answers."""
+    api = DockerAPI(socket_path)
+    if not api.ping():
+        return {'running': False}
+    containers = []
+    for summary in api.containers():
+        inspected = api.container(summary['Id'])
+        if inspected is not None:
+            containers.append(inspected)
+    pids = [item['State']['Pid'] for item in containers if (item.get('State') or {}).get('Running') and item['State'].get('Pid')]
+    return docker_report(api.version(), api.networks(), containers,
+                         netns_inodes=dict((pid, _netns_inode(pid)) for pid in pids),
+                         node_inode=os.stat('/proc/self/ns/net').st_ino,
+                         interfaces=dict((pid, _interfaces_in(pid)) for pid in pids))
 
 
 def node_facts(owner=None, packages=(), record_file=None, persist_file=None, sysctls=None):

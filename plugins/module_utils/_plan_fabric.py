@@ -22,9 +22,11 @@ PLAN_KEYS = ('cluster_cidr', 'subnet', 'bridge_address', 'endpoints', 'routes', 
              'gateway_underlay_address', 'underlay_interface')
 # What an overlay node's plan adds (the fabric_plan filter's `overlay` entry, from the leases).
 OVERLAY_KEYS = ('device', 'vni', 'port', 'mtu', 'vtep_mac', 'peers', 'ip_masq', 'tx_checksum_offload')
-# The overlay's own NAT and forward rules, by name (flannel's ip-masq and FLANNEL-FWD chains).
-OVERLAY_RULES = (('masquerade', 'masquerade'), ('masquerade-to-overlay', 'masquerade'), ('forward-from-cluster', 'accept'),
-                 ('forward-to-cluster', 'accept'))
+# The overlay's own NAT rules, by name (flannel's ip-masq chain).
+OVERLAY_RULES = (('masquerade', 'masquerade'), ('masquerade-to-overlay', 'masquerade'))
+# Every fabric's forward accepts (flannel's FLANNEL-FWD): a FORWARD policy DROP, Docker's, must
+# not cut the containers' traffic, to and from other nodes or the outside.
+FORWARD_RULES = ('forward-from-cluster', 'forward-to-cluster')
 
 
 # The options of each component's planner that come from an option of fabric_node or a key of its
@@ -78,8 +80,8 @@ def _check_plan(plan, mode):
 
 
 def overlay_parts(params, plan, present):
-    """The vxlan device (planned as the vxlan module plans it) and flannel's ip-masq and forward
-    rules of an overlay node; with state absent, what finds them for deletion."""
+    """The vxlan device (planned as the vxlan module plans it) and flannel's ip-masq rules of an
+    overlay node; with state absent, what finds them for deletion."""
     overlay = plan.get('overlay') or {}
     device = overlay.get('device')
     if device is None:
@@ -105,11 +107,19 @@ def overlay_parts(params, plan, present):
         {'name': 'masquerade', 'state': state, 'kind': 'masquerade', 'source': plan['subnet'], 'destination': '!' + cluster},
         {'name': 'masquerade-to-overlay', 'state': state, 'kind': 'masquerade', 'source': '!' + cluster,
          'destination': cluster, 'out_interface': device},
-        # flannel's FLANNEL-FWD: a FORWARD policy DROP (Docker's) must not cut the overlay.
+    ]
+    return vxlan, rules
+
+
+def forward_rules(params, plan, present):
+    """The cluster CIDR accepted in FORWARD both ways (option forward_accept), or what removes them."""
+    if not present or not params.get('forward_accept', True):
+        return [{'name': name, 'state': 'absent', 'kind': 'accept'} for name in FORWARD_RULES]
+    cluster = plan['cluster_cidr']
+    return [
         {'name': 'forward-from-cluster', 'state': 'present', 'kind': 'accept', 'source': cluster},
         {'name': 'forward-to-cluster', 'state': 'present', 'kind': 'accept', 'destination': cluster},
     ]
-    return vxlan, rules
 
 
 def components(params):
@@ -117,7 +127,7 @@ def components(params):
     or []: not part of this node).
 
     `params` are fabric_node's options: mode, state, plan, owner, bridge, bridge_mac, mtu,
-    nat_backend, route_protocol, table, rule_priority.
+    nat_backend, route_protocol, table, rule_priority, forward_accept.
     """
     mode, state = params['mode'], params['state']
     if mode not in MODES:
@@ -135,6 +145,7 @@ def components(params):
 
     if mode == 'overlay':
         result['vxlan'], result['nat_rules'] = overlay_parts(params, plan, present)
+    result['nat_rules'] = result['nat_rules'] + forward_rules(params, plan, present)
     if mode in ('bridge_nat', 'overlay'):
         result['bridge'] = {
             'name': params['bridge'], 'netns': None, 'state': 'present' if present else 'absent',

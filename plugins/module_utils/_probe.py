@@ -91,8 +91,23 @@ def listen(listeners, duration, ready_file=None, pid_file=None):
     return served
 
 
+HTTP_REQUEST = b'GET / HTTP/1.0\r\nHost: linuxnet-fabric-verify\r\n\r\n'
+
+
+def _first_line(client, limit):
+    answer = b''
+    while b'\n' not in answer and len(answer) < limit:
+        chunk = client.recv(limit)
+        if not chunk:
+            break
+        answer += chunk
+    return answer.split(b'\n', 1)[0].decode('ascii', 'replace').strip()
+
+
 def connect(target):
-    """Connect from inside target['netns'] to address:port; the answer is the source the server saw."""
+    """Connect from inside target['netns'] to address:port; the answer is the source the server
+    saw. With target['http'], the server is a web server (a container's own, behind a published
+    port): ask for / and take the status line as the answer (the source stays unknown)."""
     started = time.time()
     result = dict(target, ok=False, seen_source=None, error=None)
     try:
@@ -101,16 +116,17 @@ def connect(target):
         with contextlib.closing(client):
             client.settimeout(target['timeout'])
             client.connect((target['address'], target['port']))
-            answer = b''
-            while not answer.endswith(b'\n') and len(answer) < 64:
-                chunk = client.recv(64)
-                if not chunk:
-                    break
-                answer += chunk
-        result['seen_source'] = answer.decode('ascii', 'replace').strip() or None
-        result['ok'] = result['seen_source'] is not None
-        if not result['ok']:
-            result['error'] = 'connected, but the listener sent nothing'
+            if target.get('http'):
+                client.sendall(HTTP_REQUEST)
+                result['answer'] = _first_line(client, 1024)
+                result['ok'] = result['answer'].startswith('HTTP/')
+                if not result['ok']:
+                    result['error'] = 'connected, but no HTTP answer (%r)' % result['answer']
+            else:
+                result['seen_source'] = _first_line(client, 64) or None
+                result['ok'] = result['seen_source'] is not None
+                if not result['ok']:
+                    result['error'] = 'connected, but the listener sent nothing'
     except (OSError, _netns.NamespaceError) as error:
         result['error'] = str(error)
     result['seconds'] = round(time.time() - started, 3)

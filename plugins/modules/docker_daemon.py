@@ -11,15 +11,19 @@ short_description: Merge a fabric's settings into Docker's daemon.json, and put 
 version_added: 1.0.0
 description:
   - Sets keys of Docker's daemon configuration (such as C(bip), C(mtu), C(ip-masq)) and keeps
-    every other key of the file as it is.
-  - Records the values it replaces, once, in O(record_file), so that O(state=restored) puts them
-    back (and removes the file, and its directory, when the module made them and nothing else is
-    in them).
+    every other key of the file as it is, in the file's own layout (indentation and order of keys;
+    keys it adds come last), so the lines of the other keys do not change.
+  - Records the values it replaces and the file as it found it, once, in O(record_file), so that
+    O(state=restored) puts them back (the very same bytes when nothing else changed meanwhile; and
+    removes the file, and its directory, when the module made them and nothing else is in them).
   - dockerd refuses to start when an option is both a command-line flag and a key of the file. Before
     it writes, the module looks for each key it would write as a flag of the running dockerd (its
     command line), of the C(DOCKER_OPTS) in C(/etc/default/docker), and of the C(ExecStart) of
     Docker's systemd unit and drop-ins; it fails naming the flag and where it is, and changes nothing.
-  - It does not restart Docker; a change tells the caller to (a handler).
+  - It does not restart Docker; a change tells the caller to (M(linuxnet.fabric.docker_service)).
+    When dockerd answers on O(socket), the module also reports in RV(stale) the keys among C(bip),
+    C(mtu) and C(ip-masq) that the running daemon does not use yet (read from its default network),
+    so a daemon that was never restarted after an earlier change is restarted by the next run.
 author:
   - linuxnet.fabric developers (@linuxnet-fabric)
 options:
@@ -47,6 +51,10 @@ options:
     description: Fail when a key to be written is also a flag dockerd is started with (see above).
     type: bool
     default: true
+  socket:
+    description: dockerd's API socket, to compare the running daemon's default network with the settings.
+    type: path
+    default: /run/docker.sock
   service_files:
     description: Files to read dockerd's flags from, besides its running command line.
     type: list
@@ -89,6 +97,14 @@ config:
   returned: always
   type: dict
   sample: {bip: 10.5.71.129/25, mtu: 1450, ip-masq: false, log-driver: journald}
+stale:
+  description:
+    - Keys among C(bip), C(mtu) and C(ip-masq) of the resulting configuration that the running
+      dockerd does not use yet (it needs a restart); empty when no dockerd answers.
+  returned: always
+  type: list
+  elements: str
+  sample: [bip, mtu]
 flags:
   description: The flags dockerd is started with, by where they were found.
   returned: always
@@ -104,6 +120,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _docker_daemon as docker
+from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
 
 PROC = '/proc'
@@ -176,6 +193,7 @@ def main():
             record_file=dict(type='path', required=True),
             state=dict(type='str', default='present', choices=['present', 'restored']),
             check_flags=dict(type='bool', default=True),
+            socket=dict(type='path', default='/run/docker.sock'),
             service_files=dict(type='list', elements='path', default=[
                 '/etc/default/docker', '/lib/systemd/system/docker.service', '/etc/systemd/system/docker.service',
                 '/etc/systemd/system/docker.service.d']),
@@ -201,21 +219,21 @@ def main():
                     raise FabricError(docker.conflict_message(found, path))
             after = docker.merged(config, settings)
             changed = text is None or after != config
-            new_record = docker.recorded(record, config, settings, text is not None, os.path.isdir(directory))
+            new_record = docker.recorded(record, config, settings, text is not None, os.path.isdir(directory), text)
             if not module.check_mode:
                 if changed:
                     os.makedirs(os.path.dirname(record_file), exist_ok=True)
                     if new_record != record:
                         write_file(record_file, json.dumps(new_record, indent=2, sort_keys=True) + '\n', 0o600)
                     os.makedirs(directory, exist_ok=True)
-                    write_file(path, docker.rendered(after))
+                    write_file(path, docker.rendered(after, text))
                 elif record is not None and new_record != record:
                     write_file(record_file, json.dumps(new_record, indent=2, sort_keys=True) + '\n', 0o600)
             result_config = after
         else:
             if record is None:
                 module.exit_json(changed=False, config=config if text is not None else None, diff={'before': config, 'after': config},
-                                 flags=dict((where, sorted(names)) for where, names in flags.items()))
+                                 flags=dict((where, sorted(names)) for where, names in flags.items()), stale=[])
             record = docker.upgraded(record)
             after, remove_file = docker.restored(config, record)
             remove_directory = remove_file and not record.get('directory_existed')
@@ -226,12 +244,18 @@ def main():
                         os.unlink(path)
                     if remove_directory and os.path.isdir(directory) and not os.listdir(directory):
                         os.rmdir(directory)
-                elif after != config:
-                    write_file(path, docker.rendered(after))
+                else:
+                    new_text = docker.restored_text(after, record, text)
+                    if new_text != text:
+                        write_file(path, new_text)
                 os.unlink(record_file)
             result_config = None if remove_file else after
+        stale = []
+        if params['state'] == 'present':
+            running = DockerAPI(params['socket'])
+            stale = docker.stale_settings(result_config, running.network('bridge')) if running.ping() else []
     module.exit_json(changed=changed, config=result_config, diff={'before': config if text is not None else {}, 'after': result_config or {}},
-                     flags=dict((where, sorted(names)) for where, names in flags.items()))
+                     flags=dict((where, sorted(names)) for where, names in flags.items()), stale=stale)
 
 
 if __name__ == '__main__':

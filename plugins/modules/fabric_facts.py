@@ -42,6 +42,16 @@ options:
         waited for.
     type: dict
     default: {}
+  docker:
+    description:
+      - Also return C(docker), what C(docker network inspect) and C(docker inspect) tell about the
+        node's networks and containers (through the Docker Engine API on O(docker_socket)).
+    type: bool
+    default: false
+  docker_socket:
+    description: dockerd's API socket.
+    type: path
+    default: /run/docker.sock
 attributes:
   check_mode:
     support: full
@@ -115,12 +125,34 @@ ansible_facts:
           type: list
           elements: str
           sample: [net.ipv4.ip_forward]
+        docker:
+          description:
+            - With O(docker), the node's Docker; C({running: false}) when no dockerd answers.
+            - C(networks) as C(docker network inspect) shows them (C(name), C(driver), C(bridge),
+              C(subnet), C(gateway), C(mtu), C(ip_masquerade), C(containers) with C(address) and C(mac)).
+            - C(containers) with C(name), C(image), C(running), C(pid), C(network_mode) (V(bridge) or
+              another network's name, V(none), V(host), V(container)), C(shares) (V(node), or the
+              container whose namespace it runs in), C(netns) (C(/proc/<pid>/ns/net) when it has a
+              namespace of its own), C(address), C(mac), C(gateway), C(networks), C(published)
+              (C(host_ip), C(host_port), C(container_port), C(protocol)) and C(interfaces).
+          returned: with O(docker)
+          type: dict
+          sample:
+            running: true
+            version: 20.10.24+dfsg1
+            networks:
+              - {name: bridge, driver: bridge, bridge: docker0, subnet: 172.19.11.128/25, gateway: 172.19.11.129,
+                 mtu: 1500, ip_masquerade: false, containers: [{name: web, address: 172.19.11.130/25, mac: "02:42:ac:13:0b:82"}]}
+            containers:
+              - {name: web, image: "busybox:local", running: true, pid: 4242, network_mode: bridge, shares: null,
+                 netns: /proc/4242/ns/net, address: 172.19.11.130/25, mac: "02:42:ac:13:0b:82", gateway: 172.19.11.129,
+                 published: [{host_ip: 0.0.0.0, host_port: 18080, container_port: 80, protocol: tcp}], interfaces: [lo, eth0]}
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._node_facts import node_facts
+from ansible_collections.linuxnet.fabric.plugins.module_utils._node_facts import docker_facts, node_facts
 
 
 def main():
@@ -131,12 +163,16 @@ def main():
             record_file=dict(type='path'),
             persist_file=dict(type='path'),
             sysctls=dict(type='dict', default={}),
+            docker=dict(type='bool', default=False),
+            docker_socket=dict(type='path', default='/run/docker.sock'),
         ),
         supports_check_mode=True,
     )
     with _common.failing_on_errors(module):
         facts = node_facts(module.params['owner'], module.params['packages'], module.params['record_file'],
                            module.params['persist_file'], module.params['sysctls'])
+        if module.params['docker']:
+            facts['docker'] = docker_facts(module.params['docker_socket'])
     module.exit_json(changed=False, ansible_facts={'linuxnet_fabric': facts})
 
 

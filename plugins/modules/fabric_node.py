@@ -70,18 +70,21 @@ options:
     type: int
   nat_backend:
     description:
-      - Netfilter backend of the NAT rules (see M(linuxnet.fabric.nat_rule)) and of the overlay's
-        forward accepts.
-      - The overlay's forward accepts go to O(forward_backend).
+      - Netfilter backend of the NAT rules (see M(linuxnet.fabric.nat_rule)).
+      - The forward accepts (O(forward_accept)) go to O(forward_backend).
     type: str
     choices: [nftables, iptables]
     default: nftables
   forward_backend:
     description:
-      - Netfilter backend of the overlay's forward accepts (the cluster CIDR in both directions).
+      - Netfilter backend of the forward accepts (O(forward_accept)).
       - An accept only overcomes a drop of its own backend. Docker sets the FORWARD policy of
         iptables to DROP, so the default is V(iptables) whatever O(nat_backend) is; their chain
-        C(LINUXNET-FORWARD) in the table C(filter) is entered from C(FORWARD).
+        C(LINUXNET-FORWARD) in the table C(filter) is entered from C(FORWARD). Docker never
+        flushes C(FORWARD) or chains it does not own, so they survive a restart of dockerd (it
+        re-inserts its own jumps above them; they accept only what Docker's rules let through
+        to the policy). The C(iptables) command is the one Docker uses too (the Debian
+        alternative, iptables-nft by default), so both write to the same variant.
       - With V(nftables) they live in the collection's own table, where they cannot overrule a drop
         in another table (flannel's nftables mode has the same limit).
       - On a host whose iptables has no C(filter) table yet, iptables-nft creates it (with an empty
@@ -89,6 +92,14 @@ options:
     type: str
     choices: [nftables, iptables]
     default: iptables
+  forward_accept:
+    description:
+      - Accept the cluster CIDR in C(FORWARD), as source and as destination (flannel's
+        C(FLANNEL-FWD)), so that a FORWARD policy DROP (Docker sets one) does not cut the
+        containers' traffic to other nodes, to the outside, or their published ports.
+      - V(false) removes the fabric's accepts.
+    type: bool
+    default: true
   route_protocol:
     description: Routing protocol number that marks the node's fabric routes (see M(linuxnet.fabric.routes)).
     type: int
@@ -170,6 +181,7 @@ def main():
             mtu=dict(type='int'),
             nat_backend=dict(type='str', default='nftables', choices=['nftables', 'iptables']),
             forward_backend=dict(type='str', default='iptables', choices=['nftables', 'iptables']),
+            forward_accept=dict(type='bool', default=True),
             route_protocol=dict(type='int', default=76),
             table=dict(type='int', default=76),
             rule_priority=dict(type='int', default=31000),

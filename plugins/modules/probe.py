@@ -69,6 +69,13 @@ options:
       label:
         description: Free text returned with the result, to tell targets apart.
         type: str
+      http:
+        description:
+          - The target is a web server (such as a container's, behind a published port), not a
+            listener of this module; ask it for C(/) and count an HTTP status line as an answer.
+            The source address it saw stays unknown (RV(results[].seen_source) is null).
+        type: bool
+        default: false
 attributes:
   check_mode:
     support: full
@@ -118,6 +125,8 @@ results:
   elements: dict
   sample:
     - {netns: web1, address: 203.0.113.10, port: 7777, label: web1 -> outside, ok: true, seen_source: 10.88.0.11, error: null, seconds: 0.002}
+    - {netns: null, address: 10.88.0.12, port: 18080, http: true, label: node1 -> web, ok: true, answer: HTTP/1.0 200 OK,
+       seen_source: null, error: null, seconds: 0.003}
 served:
   description: Connections each listener answered, as C(netns address:port) -> count.
   returned: with O(listen)
@@ -160,6 +169,7 @@ def main():
                 port=dict(type='int', required=True),
                 timeout=dict(type='float', default=3),
                 label=dict(type='str'),
+                http=dict(type='bool', default=False),
             )),
         ),
         mutually_exclusive=[('listen', 'connect')],

@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.linuxnet.fabric.plugins.filter.verify import (
+    fabric_docker_check,
     fabric_listeners,
     fabric_probe_targets,
     fabric_verify_report,
@@ -62,3 +65,83 @@ def test_report_marks_misses_and_unexpected_sources():
 def test_report_of_a_healthy_fabric_has_no_failures():
     results = [{'label': 'a|b', 'ok': True, 'seen_source': '1.1.1.1', 'error': None}]
     assert fabric_verify_report(results, {'a|b': '1.1.1.1'})['failures'] == []
+
+
+def docker_container(name, mode='bridge', address=None, pid=100, shares=None, interfaces=('eth0', 'lo'), published=(), running=True):
+    return {'name': name, 'network_mode': mode, 'address': address, 'running': running, 'pid': pid if running else None,
+            'netns': '/proc/%d/ns/net' % pid if running and mode not in ('host', 'container') else None,
+            'shares': shares, 'interfaces': list(interfaces), 'published': list(published)}
+
+
+WEB_PUBLISHED = [{'host_ip': '0.0.0.0', 'host_port': 18080, 'container_port': 80, 'protocol': 'tcp'},
+                 {'host_ip': '0.0.0.0', 'host_port': 5353, 'container_port': 53, 'protocol': 'udp'}]
+DOCKER = {
+    'node1': {'running': True, 'containers': [
+        docker_container('web', address='172.19.11.130/25', pid=101, published=WEB_PUBLISHED),
+        docker_container('none1', 'none', pid=102, interfaces=['lo']),
+        docker_container('hostnet', 'host', pid=103, shares='node', interfaces=['eth0', 'fabric0', 'lo']),
+        docker_container('side', 'container', pid=104, shares='web'),
+        docker_container('old', address=None, running=False),
+    ]},
+    'node2': {'running': False},
+}
+
+
+def test_docker_containers_with_an_address_of_their_own_get_a_listener_and_no_other_does():
+    listeners = fabric_listeners(PLAN, 'node1', 7777, docker=DOCKER)
+    assert listeners[-1] == {'netns': '/proc/101/ns/net', 'address': '0.0.0.0', 'port': 7777}
+    assert len(listeners) == 3
+    assert fabric_listeners(PLAN, 'node2', 7777, docker=DOCKER) == [{'netns': 'web2', 'address': '0.0.0.0', 'port': 7777}]
+
+
+def test_docker_containers_are_probed_like_endpoints_and_their_published_ports_over_http():
+    targets = fabric_probe_targets(PLAN, 'node2', 7777, {'outside': '203.0.113.10'}, docker=DOCKER)
+    expect = targets['expect']
+    assert expect['node2/web2|node1/docker:web'] == '172.19.12.2'
+    assert [target for target in targets['connect'] if target['label'] == 'node2|node1:18080 (node1/docker:web)'] == [
+        {'netns': None, 'address': '10.88.0.11', 'port': 18080, 'http': True, 'label': 'node2|node1:18080 (node1/docker:web)'}]
+    # The UDP port and the containers without an address of their own are not probed.
+    assert not [label for label in expect if '5353' in label or 'none1' in label or 'hostnet' in label or 'docker:side' in label]
+    from_container = fabric_probe_targets(PLAN, 'node1', 7777, {'outside': '203.0.113.10'}, docker=DOCKER)
+    assert from_container['expect']['node1/docker:web|node2/web2'] == '172.19.11.130'
+    assert from_container['expect']['node1/docker:web|outside'] == '10.88.0.11'
+    assert from_container['expect']['node1/docker:web|node1/web1'] == '172.19.11.130'
+    assert [target['netns'] for target in from_container['connect'] if target['label'].startswith('node1/docker:web|')] == [
+        '/proc/101/ns/net'] * 3
+
+
+def test_without_docker_facts_the_targets_are_the_fabrics_alone():
+    assert fabric_probe_targets(PLAN, 'node1', 7777, {}, docker={}) == fabric_probe_targets(PLAN, 'node1', 7777, {})
+
+
+EXPECTED = {'node1': [{'name': 'web'}, {'name': 'none1', 'network': 'none'}, {'name': 'hostnet', 'network': 'host'},
+                      {'name': 'side', 'network': 'container:web'}]}
+
+
+def test_the_three_modes_show_as_docker_promises():
+    check = fabric_docker_check(DOCKER, EXPECTED)
+    assert check['failures'] == [] and check['checked'] == 4
+    rows = check['table'].split('\n')
+    assert rows[0].split() == ['container', 'mode', 'seen']
+    assert [row.split()[0] for row in rows[1:]] == ['node1/docker:web', 'node1/docker:none1', 'node1/docker:hostnet', 'node1/docker:side']
+    assert 'only lo' in rows[2] and 'the node itself' in rows[3] and "the namespace of 'web'" in rows[4]
+
+
+@pytest.mark.parametrize('expected, failure', [
+    ({'node1': [{'name': 'db'}]}, 'node1/docker:db: no container db on node1'),
+    ({'node1': [{'name': 'old'}]}, 'node1/docker:old: container old on node1 does not run'),
+    ({'node2': [{'name': 'web'}]}, 'node2/docker:web: dockerd does not answer on node2'),
+    ({'node1': [{'name': 'web', 'network': 'host'}]}, 'node1/docker:web: runs with --network bridge, the inventory says host'),
+    ({'node1': [{'name': 'side', 'network': 'container:none1'}]}, "node1/docker:side: shares 'web', not 'none1'"),
+])
+def test_a_missing_or_misplaced_container_fails(expected, failure):
+    check = fabric_docker_check(DOCKER, expected)
+    assert check['failures'] == [failure]
+    assert 'FAIL' in check['table']
+
+
+def test_a_none_container_with_an_interface_or_a_host_one_in_its_own_namespace_fails():
+    docker = {'node1': {'running': True, 'containers': [
+        docker_container('none1', 'none', interfaces=['eth0', 'lo']), docker_container('hostnet', 'host', shares=None)]}}
+    check = fabric_docker_check(docker, {'node1': [{'name': 'none1', 'network': 'none'}, {'name': 'hostnet', 'network': 'host'}]})
+    assert check['failures'] == ['node1/docker:none1: has eth0, lo besides lo', "node1/docker:hostnet: is not in the node's namespace"]

@@ -94,3 +94,68 @@ def test_records_of_the_bridge_nat_role_of_1_0_0_are_read():
     assert docker.restored({'bip': 'x', 'mtu': 1450}, old) == ({}, True)
     assert docker.recorded(old, {'bip': 'x'}, {'bip': 'y', 'ip-masq': False}, True, True) == {
         'config_existed': False, 'directory_existed': True, 'before': {'bip': None, 'mtu': None, 'ip-masq': None}}
+
+
+USER_FILES = [
+    '{\n  "cgroup-parent": "/lab",\n  "storage-driver": "vfs"\n}\n',
+    '{\n\t"storage-driver": "vfs",\n\t"log-opts": {\n\t\t"max-size": "10m"\n\t}\n}',
+    '{\n    "storage-driver": "vfs",\n    "bip": "172.17.0.1/16",\n    "debug": true\n}\n',
+]
+
+
+@pytest.mark.parametrize('text', USER_FILES)
+def test_the_users_lines_keep_their_layout_and_the_original_comes_back_byte_for_byte(text):
+    config = docker.parse_config(text, 'daemon.json')
+    settings = {'bip': '10.5.7.129/25', 'mtu': 1450, 'ip-masq': False}
+    record = docker.recorded(None, config, settings, True, True, text)
+    merged_text = docker.rendered(docker.merged(config, settings), text)
+    untouched = [line for line in text.splitlines() if '"bip"' not in line and line.strip() not in ('{', '}')]
+    assert untouched, 'the file has lines of other keys'
+    # Every line of a key the fabric does not set is still there, as it was (commas aside).
+    merged_lines = [line.rstrip(',') for line in merged_text.splitlines()]
+    assert all(line.rstrip(',') in merged_lines for line in untouched)
+    assert merged_text.endswith('\n') == text.endswith('\n')
+    after, remove = docker.restored(docker.parse_config(merged_text, 'daemon.json'), record)
+    assert remove is False
+    assert docker.restored_text(after, record, merged_text) == text
+
+
+def test_a_key_the_user_changed_meanwhile_is_kept_in_the_files_layout():
+    text = USER_FILES[0]
+    record = docker.recorded(None, docker.parse_config(text, 'd'), {'mtu': 1450}, True, True, text)
+    current = docker.rendered({'cgroup-parent': '/lab', 'storage-driver': 'overlay2', 'mtu': 1450}, text)
+    after, _remove = docker.restored(docker.parse_config(current, 'd'), record)
+    assert docker.restored_text(after, record, current) == '{\n  "cgroup-parent": "/lab",\n  "storage-driver": "overlay2"\n}\n'
+
+
+# `docker network inspect bridge` of Debian's dockerd 20.10 started with daemon.json
+# {"bip": "172.19.11.129/25", "mtu": 1450, "ip-masq": false}, the parts that matter.
+RUNNING_BRIDGE = {
+    'Name': 'bridge',
+    'IPAM': {'Driver': 'default', 'Config': [{'Subnet': '172.19.11.128/25', 'Gateway': '172.19.11.129'}]},
+    'Options': {'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_ip_masquerade': 'false',
+                'com.docker.network.bridge.name': 'docker0', 'com.docker.network.driver.mtu': '1450'},
+}
+DEFAULT_BRIDGE = {
+    'Name': 'bridge',
+    'IPAM': {'Driver': 'default', 'Config': [{'Subnet': '172.17.0.0/16', 'Gateway': '172.17.0.1'}]},
+    'Options': {'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.driver.mtu': '1500'},
+}
+WANTED = {'bip': '172.19.11.129/25', 'mtu': 1450, 'ip-masq': False, 'storage-driver': 'vfs'}
+
+
+@pytest.mark.parametrize('config, network, stale', [
+    (WANTED, RUNNING_BRIDGE, []),
+    (WANTED, DEFAULT_BRIDGE, ['bip', 'ip-masq', 'mtu']),
+    (dict(WANTED, mtu='1450'), RUNNING_BRIDGE, []),
+    (dict(WANTED, bip='172.19.11.1/25'), RUNNING_BRIDGE, ['bip']),
+    (dict(WANTED, mtu=1400), RUNNING_BRIDGE, ['mtu']),
+    (dict(WANTED, **{'ip-masq': True}), RUNNING_BRIDGE, ['ip-masq']),
+    # Docker's defaults where the daemon does not show an option.
+    ({'mtu': 1500, 'ip-masq': True}, {'IPAM': {'Config': []}, 'Options': {}}, []),
+    ({'storage-driver': 'vfs'}, DEFAULT_BRIDGE, []),
+    # No dockerd answers: nothing to judge.
+    (WANTED, None, []),
+])
+def test_settings_the_running_dockerd_does_not_use_yet(config, network, stale):
+    assert docker.stale_settings(config, network) == stale

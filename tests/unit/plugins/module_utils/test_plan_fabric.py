@@ -43,7 +43,7 @@ def params(mode='bridge_nat', state='present', plan=None, **overrides):
     """fabric_node's options, with the module's defaults."""
     values = {'mode': mode, 'state': state, 'plan': plan, 'owner': mode, 'bridge': 'fabric0',
               'bridge_mac': '02:5e:11:a0:3c:7d', 'mtu': None, 'nat_backend': 'nftables', 'forward_backend': 'iptables',
-              'route_protocol': 76, 'table': 76, 'rule_priority': 31000}
+              'route_protocol': 76, 'table': 76, 'rule_priority': 31000, 'forward_accept': True}
     values.update(overrides)
     return values
 
@@ -311,6 +311,23 @@ def test_without_ip_masq_the_masquerades_go_and_the_forward_accepts_stay():
     assert [(rule['name'], rule['state']) for rule in rules] == [
         ('masquerade', 'absent'), ('masquerade-to-overlay', 'absent'), ('forward-from-cluster', 'present'),
         ('forward-to-cluster', 'present')]
+
+
+@pytest.mark.parametrize('mode', ['bridge_nat', 'routed'])
+def test_every_fabric_accepts_the_cluster_in_forward_so_dockers_drop_policy_cannot_cut_it(mode):
+    plan = inventory_plan(mode)['node1']
+    rules = [normalise_rule(rule) for rule in components(params(mode, plan=plan))['nat_rules']]
+    assert [(rule['name'], rule['kind'], rule['source'], rule['destination']) for rule in rules] == [
+        ('forward-from-cluster', 'accept', CLUSTER, None), ('forward-to-cluster', 'accept', None, CLUSTER)]
+
+
+@pytest.mark.parametrize('mode', ['bridge_nat', 'routed', 'overlay'])
+@pytest.mark.parametrize('state, forward_accept', [('present', False), ('absent', True)])
+def test_forward_accepts_go_when_turned_off_or_with_the_fabric(mode, state, forward_accept):
+    plan = overlay_plan()['node1'] if mode == 'overlay' else inventory_plan(mode)['node1']
+    rules = components(params(mode, state=state, plan=plan, forward_accept=forward_accept))['nat_rules']
+    accepts = [(rule['name'], rule['state']) for rule in rules if rule['kind'] == 'accept']
+    assert accepts == [('forward-from-cluster', 'absent'), ('forward-to-cluster', 'absent')]
 
 
 def test_an_overlay_node_is_removed_from_the_device_name_alone():
