@@ -90,6 +90,7 @@ lab: deps install
 
 demo: lab
 	ansible-playbook -i $(INVENTORY) $(LAB_ARGS) $(FABRIC_ARGS) playbooks/site.yml
+	ansible-playbook -i $(INVENTORY) $(LAB_ARGS) $(FABRIC_ARGS) playbooks/lab_containers.yml
 	ansible-playbook -i $(INVENTORY) $(LAB_ARGS) $(FABRIC_ARGS) playbooks/verify.yml
 	@echo
 	@echo "The lab is up with the fabric of $(INVENTORY): ansible -i $(INVENTORY) all -m ping"

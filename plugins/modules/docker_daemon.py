@@ -97,6 +97,14 @@ config:
   returned: always
   type: dict
   sample: {bip: 10.5.71.129/25, mtu: 1450, ip-masq: false, log-driver: journald}
+restart_needed:
+  description:
+    - Whether dockerd must restart to use the resulting configuration, so the caller restarts it
+      only then (M(linuxnet.fabric.docker_service)); with O(state=present), when the file changed
+      or RV(stale) is not empty; with O(state=restored), when the configuration changed.
+  returned: always
+  type: bool
+  sample: true
 stale:
   description:
     - Keys among C(bip), C(mtu) and C(ip-masq) of the resulting configuration that the running
@@ -233,7 +241,7 @@ def main():
         else:
             if record is None:
                 module.exit_json(changed=False, config=config if text is not None else None, diff={'before': config, 'after': config},
-                                 flags=dict((where, sorted(names)) for where, names in flags.items()), stale=[])
+                                 flags=dict((where, sorted(names)) for where, names in flags.items()), stale=[], restart_needed=False)
             record = docker.upgraded(record)
             after, remove_file = docker.restored(config, record)
             remove_directory = remove_file and not record.get('directory_existed')
@@ -254,8 +262,12 @@ def main():
         if params['state'] == 'present':
             running = DockerAPI(params['socket'])
             stale = docker.stale_settings(result_config, running.network('bridge')) if running.ping() else []
+            restart_needed = changed or bool(stale)
+        else:
+            restart_needed = result_config != config
     module.exit_json(changed=changed, config=result_config, diff={'before': config if text is not None else {}, 'after': result_config or {}},
-                     flags=dict((where, sorted(names)) for where, names in flags.items()), stale=stale)
+                     flags=dict((where, sorted(names)) for where, names in flags.items()), stale=stale,
+                     restart_needed=restart_needed)
 
 
 if __name__ == '__main__':

@@ -12,12 +12,13 @@ version_added: 1.0.0
 description:
   - Restarts Docker's daemon through the host's service manager (C(service docker restart), which
     is C(systemctl) on a systemd host and C(/etc/init.d/docker) on a sysvinit one), then waits
-    until the daemon answers on its socket, so that a rolling restart (C(throttle: 1)) takes the
-    next node down only once this one is back.
+    until the daemon answers on its socket, so that a rolling restart (a task with C(throttle) 1)
+    takes the next node down only once this one is back.
   - A dockerd that does not run is left alone (it reads its configuration when it starts), unless
     O(only_if_running=false).
-  - The roles of the collection call it only when M(linuxnet.fabric.docker_daemon) changed the
-    configuration, so a run with nothing to change never restarts Docker.
+  - The roles of the collection call it only when M(linuxnet.fabric.docker_daemon) says a restart is
+    needed (the configuration changed, or the running daemon does not use it yet), so a run with
+    nothing to change never restarts Docker.
 author:
   - linuxnet.fabric developers (@linuxnet-fabric)
 options:
@@ -59,11 +60,11 @@ EXAMPLES = r'''
     record_file: /etc/ansible/facts.d/linuxnet_fabric_docker.fact
   register: docker_config
 
-- name: Restart dockerd, one node at a time, when its configuration changed
+- name: Restart dockerd, one node at a time, when it must to use its configuration
   linuxnet.fabric.docker_service:
     state: restarted
   throttle: 1
-  when: docker_config is changed
+  when: docker_config.restart_needed
 '''
 
 RETURN = r'''
