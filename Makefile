@@ -9,6 +9,7 @@
 #   make bench-endpoints  endpoints module vs a hand-written ip script (N=10 100 500)
 #   make bench-fabric     site.yml on 3 lab nodes vs a hand-written script; iperf3 per fabric
 #   make bench-overlay    leases (200 concurrent, 1000 sequential), overlay vs bridge_nat, iperf3 vs VXLAN by hand
+#   make bench-docker     iperf3 between Docker containers on two nodes: the fabric's path vs the same by hand
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -43,7 +44,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help deps system-deps venv install demo lab lab-down verify teardown test units lint sanity integration \
-	galaxy-check molecule tree clean bench-endpoints bench-fabric bench-overlay
+	galaxy-check molecule tree clean bench-endpoints bench-fabric bench-overlay bench-docker
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -168,6 +169,9 @@ bench-fabric: deps install
 
 bench-overlay: deps install
 	python3 bench/overlay.py
+
+bench-docker: deps install
+	python3 bench/docker.py
 
 clean:
 	rm -rf $(BUILD) tests/output

@@ -185,6 +185,9 @@ def _endpoints(name, variables, subnet, pool, mode, existing):
                 raise PlanError('%s.address: %s is also the address of endpoint %s' % (where, netaddr.IPAddress(address), taken[address]))
             taken[address] = endpoint['name']
         planned.append({'name': str(endpoint['name']), 'address': address, 'publish': list(endpoint.get('publish') or [])})
+        if endpoint.get('docker_container'):
+            # The endpoint is a Docker container's namespace (started with --network none).
+            planned[-1]['docker_container'] = str(endpoint['docker_container'])
     if subnet is None:
         return planned
     # Keep what endpoints have now, so inserting or removing one never renumbers the others.

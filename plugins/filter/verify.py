@@ -43,7 +43,8 @@ def fabric_listeners(plan, host, port, outside_address=None, docker=None):
         return [{'netns': None, 'address': outside_address, 'port': port}]
     listeners = []
     for endpoint in plan[host]['endpoints']:
-        ports = [port] + [_ports(publish)[1] for publish in endpoint['publish']]
+        # A Docker container made an endpoint runs its own servers behind its published ports.
+        ports = [port] + ([] if endpoint.get('docker_container') else [_ports(publish)[1] for publish in endpoint['publish']])
         for listen_port in sorted(set(ports)):
             listeners.append({'netns': endpoint['name'], 'address': '0.0.0.0', 'port': listen_port})
     for container in docker_endpoints(docker, host):
@@ -93,11 +94,14 @@ def fabric_probe_targets(plan, host, port, outside, docker=None):
     for name in sorted(plan):
         for other in plan[name]['endpoints']:
             for publish in other['publish']:
-                targets.append({
+                target = {
                     'netns': None, 'address': plan[name]['underlay_address'], 'port': _ports(publish)[0],
                     'label': '%s|%s:%s (%s/%s)' % (host, name, _ports(publish)[0], name, other['name']),
                     'expect': None,
-                })
+                }
+                if other.get('docker_container'):
+                    target['http'] = True
+                targets.append(target)
         for container in docker_endpoints(docker, name):
             for published in container['published']:
                 if published['protocol'] != 'tcp':
@@ -134,14 +138,17 @@ def _mode_verdict(container, wanted_mode):
     return ('%s on %s' % (container['address'], mode), None) if container['address'] else ('no address', 'has no address on %s' % mode)
 
 
-def fabric_docker_check(docker, expected):
+def fabric_docker_check(docker, expected, plan=None):
     """{'table', 'failures', 'checked'}: every container the inventory expects on each host
     (`expected`: host -> fabric_docker_containers) runs there, in the network mode it names, and
     that mode shows: none has only lo, host is the node's namespace, container:<name> is the other
-    container's. `docker` maps hosts to the fabric_facts docker facts."""
+    container's. `docker` maps hosts to the fabric_facts docker facts. A container an endpoint of
+    the `plan` names (docker_container) runs with --network none and has the fabric's interface."""
     lines, failures = [], []
     for host in sorted(expected):
         facts = (docker or {}).get(host) or {}
+        attached = dict((endpoint['docker_container'], endpoint) for endpoint in ((plan or {}).get(host) or {}).get('endpoints', [])
+                        if endpoint.get('docker_container'))
         found = dict((item['name'], item) for item in facts.get('containers', []))
         for wanted in expected[host] or []:
             label = '%s/docker:%s' % (host, wanted['name'])
@@ -153,6 +160,10 @@ def fabric_docker_check(docker, expected):
                 seen, problem = 'missing', 'no container %s on %s' % (wanted['name'], host)
             elif not container['running']:
                 seen, problem = 'stopped', 'container %s on %s does not run' % (wanted['name'], host)
+            elif wanted['name'] in attached and container['network_mode'] == 'none':
+                endpoint = attached[wanted['name']]
+                seen = 'fabric endpoint %s (%s)' % (endpoint['name'], endpoint['address'])
+                problem = None if len(container['interfaces']) > 1 else 'has only lo: the fabric did not attach it yet'
             else:
                 seen, problem = _mode_verdict(container, wanted_mode)
             lines.append((label, '--network %s' % wanted_mode, seen, 'ok' if problem is None else 'FAIL'))

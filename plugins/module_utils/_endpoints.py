@@ -11,6 +11,8 @@ addresses and routes. Routed host ends' sysctls are read in one visit to the nod
 from __future__ import annotations
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI, DockerUnavailable
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netfilter import make_backend
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, Session
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import (
@@ -48,8 +50,36 @@ def _observe_inside(netns, interface):
         }
 
 
-def read(desired, node_session):
-    """The `current` argument of _plan_endpoints.plan_endpoints (without `published`)."""
+def docker_container_netns(name, api=None):
+    """(the namespace of a running Docker container, as /proc/<pid>/ns/net, its network mode), or
+    None when there is no such running container."""
+    container = (api or DockerAPI()).container(name)
+    state = (container or {}).get('State') or {}
+    if not state.get('Running') or not state.get('Pid'):
+        return None
+    return '/proc/%d/ns/net' % state['Pid'], (container.get('HostConfig') or {}).get('NetworkMode')
+
+
+def _docker_netns(endpoint, where, lookup):
+    try:
+        found = lookup(endpoint['docker_container'])
+    except DockerUnavailable as error:
+        raise OptionError(where + '.docker_container', 'needs the node\'s dockerd: %s' % error)
+    if found is None:
+        raise OptionError(where + '.docker_container', "no running Docker container '%s' on this node" % endpoint['docker_container'])
+    path, mode = found
+    if mode != 'none':
+        raise OptionError(where + '.docker_container', "'%s' runs with --network %s; start it with --network none, so that "
+                          "the fabric's interface is its only one" % (endpoint['docker_container'], mode))
+    return path
+
+
+def read(desired, node_session, docker_lookup=docker_container_netns):
+    """The `current` argument of _plan_endpoints.plan_endpoints (without `published`).
+
+    An endpoint in a Docker container (docker_container) has the container's namespace under its
+    netns name; when the name holds another namespace (the container was restarted or recreated
+    since), its state is `replaced`."""
     links = node_session.links()
     check_foreign(desired, links)
     owned = {}
@@ -66,10 +96,17 @@ def read(desired, node_session):
     sysctl_values = Sysctls(desired['netns']).read(sysctl_keys.values()) if sysctl_keys else {}
 
     endpoints = {}
-    for endpoint in desired['endpoints']:
+    for position, endpoint in enumerate(desired['endpoints']):
         host_link = links.get(endpoint['host_interface'])
+        netns_state = _netns.state(endpoint['netns'])
+        attach = None
+        if endpoint.get('docker_container') and desired['state'] == 'present':
+            attach = _docker_netns(endpoint, 'endpoints[%d]' % position, docker_lookup)
+            if netns_state == 'present' and _netns.inode(endpoint['netns']) != _netns.inode(attach):
+                netns_state = 'replaced'
         observed = {
-            'netns_state': _netns.state(endpoint['netns']),
+            'netns_state': netns_state,
+            'attach': attach,
             'host_link': host_link,
             'created_netns': owned.get(endpoint['name'], {}).get('created_netns', False),
             'host_routes': host_routes,

@@ -151,6 +151,11 @@ def delete_link(sessions, action):
 
 @handles('create', 'netns')
 def create_netns(sessions, action):
+    if action.details.get('attach'):
+        # A container's namespace (a Docker container started with --network none) gets the name.
+        with reporting('naming %s %s' % (action.details['attach'], _netns.describe(action.name))):
+            _netns.attach(action.name, action.details['attach'])
+        return
     with reporting('creating %s' % _netns.describe(action.name)):
         _netns.create(action.name)
 

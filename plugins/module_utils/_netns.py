@@ -183,6 +183,34 @@ def create(name):
         os.close(original)
 
 
+def attach(name, source):
+    """Give the namespace at `source` (such as /proc/<pid>/ns/net of a container) the name `name`
+    (like `ip netns attach`). The name must not exist yet; deleting the name later leaves the
+    namespace to whoever holds it."""
+    libc = _libc()
+    fd = open_netns(source)
+    os.close(fd)
+    _make_run_dir_shared()
+    path = path_of(name)
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+    except FileExistsError:
+        raise NamespaceError('%s already exists' % describe(name))
+    try:
+        _check(libc.mount(source.encode(), path.encode(), b'none', MS_BIND, None), 'binding %s to %s' % (source, path))
+    except NamespaceError:
+        os.unlink(path)
+        raise
+
+
+def inode(reference):
+    """The inode that identifies a namespace (two names of one namespace have the same), or None."""
+    try:
+        return os.stat(path_of(reference)).st_ino
+    except OSError:
+        return None
+
+
 def delete(name):
     """Delete the named namespace (like `ip netns del`); a stale file is removed too."""
     path = path_of(name)

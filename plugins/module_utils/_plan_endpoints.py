@@ -33,6 +33,8 @@ MODES = ('bridge', 'routed')
 # 60 leaves room for the 'ep.' prefix of the NAT rules' owner (64 characters at most).
 OWNER_PATTERN = re.compile(r'^[A-Za-z0-9_.-]{1,60}$')
 NAME_PATTERN = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
+# Docker's own rule for container names.
+DOCKER_NAME_PATTERN = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$')
 PUBLISH_PATTERN = re.compile(
     r'^(?:(?P<host_address>\d{1,3}(?:\.\d{1,3}){3}):)?'
     r'(?P<host_port>\d+(?:-\d+)?):(?P<container_port>\d+(?:-\d+)?)'
@@ -150,6 +152,9 @@ def desired_endpoints(params):
             address = (address, prefixlen)
         elif params.get('state', 'present') == 'present':
             raise OptionError(where + '.address', 'is required')
+        container = item.get('docker_container')
+        if container is not None and not DOCKER_NAME_PATTERN.match(str(container)):
+            raise OptionError(where + '.docker_container', "'%s' is not a Docker container name" % container)
         publish = []
         for index, text in enumerate(item.get('publish') or []):
             option = '%s.publish[%d]' % (where, index)
@@ -171,6 +176,7 @@ def desired_endpoints(params):
             'address': address,
             'mtu': _validate.mtu(where + '.mtu', item.get('mtu')) or default_mtu,
             'publish': publish,
+            'docker_container': container,
             # Whether this module creates the namespace is only known from the kernel; the reader fills it in.
             'created_netns': None,
         })
@@ -252,9 +258,14 @@ def plan_endpoint(plan, desired, endpoint, observed, node, bridge, gateway):
     inside = observed['inside']
     fresh = host_link is None or not observed['paired']
     if observed['netns_state'] != 'present':
-        if observed['netns_state'] == 'stale':
-            plan.add('delete', 'netns', netns, stale=True)
-        plan.add('create', 'netns', netns)
+        if observed['netns_state'] in ('stale', 'replaced'):
+            # replaced: the name still holds the namespace of a container that was since replaced
+            # (restarted, recreated): only the name goes, and the container's new one gets it.
+            plan.add('delete', 'netns', netns, stale=observed['netns_state'] == 'stale')
+        if endpoint.get('docker_container'):
+            plan.add('create', 'netns', netns, attach=observed['attach'], container=endpoint['docker_container'])
+        else:
+            plan.add('create', 'netns', netns)
     if host_link is not None and not observed['paired']:
         # Ours (the reader refuses foreign links) but not paired with the container end: renew it.
         plan.add('delete', 'link', host, netns=node)

@@ -45,6 +45,7 @@ attributes:
     description: Reports whether dockerd would be restarted and restarts nothing.
   diff_mode:
     support: none
+    description: A restart has nothing to diff.
   platform:
     support: full
     platforms: posix

@@ -69,6 +69,17 @@ options:
         type: list
         elements: str
         default: []
+      docker_container:
+        description:
+          - The endpoint is this running Docker container, started with C(--network none) (its
+            namespace has only C(lo)). The module gives the container's namespace the name
+            O(endpoints[].netns) (as C(ip netns attach) does) and puts the endpoint's interface,
+            address and routes in it, so a Docker container becomes a routed C(/32) endpoint (or
+            a port of the bridge).
+          - When the container is restarted or recreated (a new namespace), the next run moves the
+            name and the endpoint to its new namespace; until then it has only C(lo). Removing the
+            endpoint removes the name and the veth; the container keeps its namespace.
+        type: str
   mode:
     description: Default mode of the endpoints.
     type: str
@@ -192,6 +203,7 @@ def main():
                 mode=dict(type='str', choices=['bridge', 'routed']),
                 mtu=dict(type='int'),
                 publish=dict(type='list', elements='str', default=[]),
+                docker_container=dict(type='str'),
             )),
             mode=dict(type='str', default='bridge', choices=['bridge', 'routed']),
             bridge=dict(type='str'),

@@ -127,7 +127,7 @@ ansible_facts:
           sample: [net.ipv4.ip_forward]
         docker:
           description:
-            - With O(docker), the node's Docker; C({running: false}) when no dockerd answers.
+            - "With O(docker), the node's Docker; C({running: false}) when no dockerd answers."
             - C(networks) as C(docker network inspect) shows them (C(name), C(driver), C(bridge),
               C(subnet), C(gateway), C(mtu), C(ip_masquerade), C(containers) with C(address) and C(mac)).
             - C(containers) with C(name), C(image), C(running), C(pid), C(network_mode) (V(bridge) or

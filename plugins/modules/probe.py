@@ -73,7 +73,7 @@ options:
         description:
           - The target is a web server (such as a container's, behind a published port), not a
             listener of this module; ask it for C(/) and count an HTTP status line as an answer.
-            The source address it saw stays unknown (RV(results[].seen_source) is null).
+            The source address it saw stays unknown (C(seen_source) is null); RV(results) has its status line as C(answer).
         type: bool
         default: false
 attributes:

@@ -145,3 +145,19 @@ def test_a_none_container_with_an_interface_or_a_host_one_in_its_own_namespace_f
         docker_container('none1', 'none', interfaces=['eth0', 'lo']), docker_container('hostnet', 'host', shares=None)]}}
     check = fabric_docker_check(docker, {'node1': [{'name': 'none1', 'network': 'none'}, {'name': 'hostnet', 'network': 'host'}]})
     assert check['failures'] == ['node1/docker:none1: has eth0, lo besides lo', "node1/docker:hostnet: is not in the node's namespace"]
+
+
+def test_a_docker_container_made_a_fabric_endpoint_is_probed_as_one_and_its_own_server_over_http():
+    plan = dict(PLAN, node2=dict(PLAN['node2'], mode='routed', endpoints=[
+        {'name': 'dweb', 'address': '172.19.12.200/32', 'publish': ['28080:80'], 'docker_container': 'dweb'}]))
+    # No listener on the container's port 80: its own server is there.
+    assert fabric_listeners(plan, 'node2', 7777) == [{'netns': 'dweb', 'address': '0.0.0.0', 'port': 7777}]
+    targets = fabric_probe_targets(plan, 'node1', 7777, {})['connect']
+    assert [target for target in targets if target['port'] == 28080] == [
+        {'netns': None, 'address': '10.88.0.12', 'port': 28080, 'http': True, 'label': 'node1|node2:28080 (node2/dweb)'}]
+    docker = {'node2': {'running': True, 'containers': [docker_container('dweb', 'none', pid=300, interfaces=['eth0', 'lo'])]}}
+    check = fabric_docker_check(docker, {'node2': [{'name': 'dweb', 'network': 'none'}]}, plan)
+    assert check['failures'] == [] and 'fabric endpoint dweb (172.19.12.200/32)' in check['table']
+    not_yet = {'node2': {'running': True, 'containers': [docker_container('dweb', 'none', pid=300, interfaces=['lo'])]}}
+    assert fabric_docker_check(not_yet, {'node2': [{'name': 'dweb', 'network': 'none'}]}, plan)['failures'] == [
+        'node2/docker:dweb: has only lo: the fabric did not attach it yet']

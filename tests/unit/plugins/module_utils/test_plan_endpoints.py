@@ -211,3 +211,37 @@ def test_bad_input_names_the_option(endpoints, changes, option):
     with pytest.raises(OptionError) as raised:
         desired_endpoints(params(endpoints, **changes))
     assert raised.value.option == option
+
+
+def test_a_docker_container_gets_the_endpoints_name_for_its_namespace_then_the_endpoint():
+    desired = desired_endpoints(params([{'name': 'web', 'address': '10.20.0.5', 'docker_container': 'web-1'}], mode='routed', bridge=None))
+    observed = dict(absent_endpoint(), attach='/proc/4242/ns/net')
+    plan = plan_endpoints(desired, current({'web': observed}, bridge=None))
+    assert plan.descriptions()[0] == 'create netns web (attach=/proc/4242/ns/net, container=web-1)'
+    assert 'add address 10.20.0.5/32 (link=eth0, netns=web)' in plan.descriptions()
+    # The module made the name: removing the endpoint removes it (the container keeps its namespace).
+    assert 'created_netns=1' in plan.actions[2].details['alias']
+
+
+def test_a_restarted_container_moves_the_name_and_the_endpoint_to_its_new_namespace():
+    desired = desired_endpoints(params([{'name': 'web', 'address': '10.20.0.5', 'docker_container': 'web-1'}], mode='routed', bridge=None))
+    endpoint = desired['endpoints'][0]
+    # The name still holds the old namespace (the host end is paired with it, but the reader does
+    # not look inside a replaced one), and the container runs in a new one.
+    observed = dict(healthy(endpoint, 'routed'), netns_state='replaced', attach='/proc/5151/ns/net', inside=None,
+                    inside_addresses=[], routes=[], loopback_up=False, paired=False)
+    owned = {'web': {'owner': 'o1', 'name': 'web', 'netns': 'web', 'created_netns': True, 'host_interface': endpoint['host_interface']}}
+    descriptions = plan_endpoints(desired, current({'web': observed}, owned, bridge=None)).descriptions()
+    assert descriptions[:4] == [
+        'delete netns web (stale=False)',
+        'create netns web (attach=/proc/5151/ns/net, container=web-1)',
+        'delete link %s (netns=None)' % endpoint['host_interface'],
+        'create veth %s (mtu=None, netns=None, peer=eth0, peer_netns=web)' % endpoint['host_interface'],
+    ]
+
+
+@pytest.mark.parametrize('name', ['-web', 'web/1', 'a b', ''])
+def test_a_docker_container_name_is_checked(name):
+    with pytest.raises(OptionError) as error:
+        desired_endpoints(params([{'name': 'web', 'address': '10.20.0.5', 'docker_container': name}], mode='routed', bridge=None))
+    assert error.value.option == 'endpoints[0].docker_container'
