@@ -57,6 +57,10 @@ def alias_for(owner, endpoint):
     """
     alias = '%sowner=%s name=%s netns=%s created_netns=%d' % (
         ALIAS_PREFIX, owner, endpoint['name'], endpoint['netns'], 1 if endpoint['created_netns'] else 0)
+    if endpoint.get('docker_container'):
+        # The name is a Docker container's namespace: deleting it leaves the namespace (and so
+        # the veth) to the container.
+        alias += ' attached=1'
     if endpoint.get('address'):
         alias += ' address=%s/%s' % endpoint['address']
     return alias
@@ -70,7 +74,8 @@ def parse_alias(alias):
     if not {'owner', 'name', 'netns'} <= set(fields):
         return None
     return {'owner': fields['owner'], 'name': fields['name'], 'netns': fields['netns'],
-            'created_netns': fields.get('created_netns') == '1', 'address': fields.get('address')}
+            'created_netns': fields.get('created_netns') == '1', 'attached': fields.get('attached') == '1',
+            'address': fields.get('address')}
 
 
 def _port_range(option, text):
@@ -338,12 +343,14 @@ def plan_removals(plan, node, removals):
     one batch, several times faster than deleting veths one by one; the run then waits for the
     host ends to disappear. Endpoints in namespaces that existed before lose only their veth.
     """
-    batched = [owned for owned in removals if owned['created_netns']]
+    batched = [owned for owned in removals if owned['created_netns'] and not owned.get('attached')]
     for owned in removals:
-        if not owned['created_netns']:
+        if not owned['created_netns'] or owned.get('attached'):
             plan.add('delete', 'link', owned['host_interface'], netns=node)
-    for owned in batched:
-        plan.add('delete', 'netns', owned['netns'])
+    for owned in removals:
+        if owned['created_netns']:
+            # An attached name (a Docker container's namespace) goes too; the namespace stays.
+            plan.add('delete', 'netns', owned['netns'])
     if batched:
         plan.add('await', 'removal', 'host interfaces', netns=node, count=len(batched),
                  _links=[owned['host_interface'] for owned in batched])

@@ -68,8 +68,9 @@ def test_host_interface_names_are_stable_and_short():
 def test_alias_round_trip():
     endpoint = {'name': 'web1', 'netns': 'ns-web1', 'created_netns': True, 'address': ('10.0.0.5', 24)}
     assert parse_alias(alias_for('o1', endpoint)) == {'owner': 'o1', 'name': 'web1', 'netns': 'ns-web1', 'created_netns': True,
-                                                      'address': '10.0.0.5/24'}
+                                                      'attached': False, 'address': '10.0.0.5/24'}
     assert parse_alias(alias_for('o1', dict(endpoint, address=None)))['address'] is None
+    assert parse_alias(alias_for('o1', dict(endpoint, docker_container='web-1')))['attached'] is True
     assert parse_alias('some other alias') is None
     assert parse_alias(None) is None
 
@@ -245,3 +246,16 @@ def test_a_docker_container_name_is_checked(name):
     with pytest.raises(OptionError) as error:
         desired_endpoints(params([{'name': 'web', 'address': '10.20.0.5', 'docker_container': name}], mode='routed', bridge=None))
     assert error.value.option == 'endpoints[0].docker_container'
+
+
+def test_a_docker_containers_endpoint_loses_its_veth_and_name_without_waiting():
+    # The container holds its namespace: the veth would not go with the name, so it is deleted
+    # first, and nothing waits for the kernel to take it down.
+    owned = {
+        'dweb': {'owner': 'o1', 'name': 'dweb', 'netns': 'dweb', 'created_netns': True, 'attached': True, 'host_interface': 'lfdweb'},
+        'web1': {'owner': 'o1', 'name': 'web1', 'netns': 'web1', 'created_netns': True, 'attached': False, 'host_interface': 'lfweb1'},
+    }
+    desired = desired_endpoints(params([], purge=True))
+    assert plan_endpoints(desired, current({}, owned)).descriptions() == [
+        'delete link lfdweb (netns=None)', 'delete netns dweb', 'delete netns web1',
+        'await removal host interfaces (count=1, netns=None)']
