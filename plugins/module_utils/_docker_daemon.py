@@ -208,3 +208,25 @@ def stale_settings(config, network):
         if str(options.get(option, BRIDGE_DEFAULTS[key])).lower() != wanted.lower():
             stale.append(key)
     return stale
+
+
+def running_bridge(network):
+    """The default network's address as a bip (gateway/prefix), from `docker network inspect bridge`."""
+    for item in ((network or {}).get('IPAM') or {}).get('Config') or []:
+        if item.get('Gateway') and item.get('Subnet'):
+            return '%s/%s' % (item['Gateway'], item['Subnet'].split('/')[1])
+    return None
+
+
+def bridge_step(record, restored_config):
+    """The configuration of a first restore step, or None.
+
+    dockerd stores the default network's address and, with no bip in daemon.json, starts again
+    with the stored one: taking the fabric's bip away would leave docker0 on the fabric's subnet.
+    Where the user had no bip, teardown therefore starts dockerd once with the address it had
+    before the fabric (recorded then), and only then puts the user's file back."""
+    if not record or not record.get('bridge_before') or record.get('bridge_step_done'):
+        return None
+    if restored_config.get('bip') is not None:
+        return None
+    return merged(restored_config, {'bip': record['bridge_before']})

@@ -28,7 +28,7 @@ def restart(api, run_command, service_command, timeout, only_if_running=True, ch
         return {'changed': True, 'restarted': False, 'running': running, 'version': None, 'msg': 'dockerd would be restarted'}
     rc, out, err = run_command(service_command)
     if rc != 0:
-        raise FabricError('restarting dockerd with "%s" failed (rc=%d): %s' % (' '.join(service_command), rc, (err or out).strip()))
+        raise FabricError('restarting dockerd: "%s" failed (rc=%d): %s' % (' '.join(service_command), rc, (err or out).strip()))
     deadline = clock() + timeout
     while not api.ping():
         if clock() > deadline:

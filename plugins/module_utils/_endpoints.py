@@ -74,6 +74,15 @@ def _docker_netns(endpoint, where, lookup):
     return path
 
 
+def _observe_sharer(endpoint, target_netns):
+    """A name for another endpoint's namespace: present while it names that very namespace."""
+    state = _netns.state(endpoint['netns'])
+    if state == 'present' and _netns.inode(endpoint['netns']) != _netns.inode(target_netns):
+        state = 'replaced'
+    return {'netns_state': state, 'attach': target_netns, 'host_link': None, 'created_netns': True, 'inside': None,
+            'paired': False, 'inside_addresses': [], 'routes': [], 'loopback_up': False, 'host_routes': [], 'host_sysctls': {}}
+
+
 def read(desired, node_session, docker_lookup=docker_container_netns):
     """The `current` argument of _plan_endpoints.plan_endpoints (without `published`).
 
@@ -87,6 +96,10 @@ def read(desired, node_session, docker_lookup=docker_container_netns):
         marker = parse_alias(link['alias'])
         if marker and marker['owner'] == desired['owner']:
             owned[marker['name']] = dict(marker, host_interface=link['name'])
+            for sharer in marker['sharers']:
+                # A name for this endpoint's namespace, made by this owner (netns_of).
+                owned[sharer] = {'owner': marker['owner'], 'name': sharer, 'netns': sharer, 'created_netns': True, 'attached': True,
+                                 'sharers': [], 'address': None, 'host_interface': None, 'netns_of': marker['name']}
     bridge = links.get(desired['bridge']) if desired['bridge'] else None
 
     routed = [endpoint for endpoint in desired['endpoints'] if endpoint['mode'] == 'routed']
@@ -96,7 +109,11 @@ def read(desired, node_session, docker_lookup=docker_container_netns):
     sysctl_values = Sysctls(desired['netns']).read(sysctl_keys.values()) if sysctl_keys else {}
 
     endpoints = {}
+    netns_of = dict((endpoint['name'], endpoint['netns']) for endpoint in desired['endpoints'])
     for position, endpoint in enumerate(desired['endpoints']):
+        if endpoint.get('netns_of'):
+            endpoints[endpoint['name']] = _observe_sharer(endpoint, netns_of[endpoint['netns_of']])
+            continue
         host_link = links.get(endpoint['host_interface'])
         netns_state = _netns.state(endpoint['netns'])
         attach = None
@@ -134,6 +151,11 @@ def resulting_endpoints(desired, current):
     for endpoint in desired['endpoints']:
         observed = current['endpoints'].get(endpoint['name'])
         if observed is None:
+            continue
+        if endpoint.get('netns_of'):
+            result.append({'name': endpoint['name'], 'netns': endpoint['netns'], 'netns_of': endpoint['netns_of'],
+                           'exists': observed['netns_state'] == 'present', 'interface': None, 'host_interface': None,
+                           'mode': None, 'addresses': [], 'mac': None, 'mtu': None, 'publish': []})
             continue
         inside = observed['inside'] if observed['paired'] else None
         result.append({

@@ -61,6 +61,9 @@ def alias_for(owner, endpoint):
         # The name is a Docker container's namespace: deleting it leaves the namespace (and so
         # the veth) to the container.
         alias += ' attached=1'
+    if endpoint.get('sharers'):
+        # Endpoints that share this one's namespace have no link of their own to carry a mark.
+        alias += ' sharers=%s' % ','.join(endpoint['sharers'])
     if endpoint.get('address'):
         alias += ' address=%s/%s' % endpoint['address']
     return alias
@@ -75,6 +78,7 @@ def parse_alias(alias):
         return None
     return {'owner': fields['owner'], 'name': fields['name'], 'netns': fields['netns'],
             'created_netns': fields.get('created_netns') == '1', 'attached': fields.get('attached') == '1',
+            'sharers': [name for name in fields.get('sharers', '').split(',') if name],
             'address': fields.get('address')}
 
 
@@ -125,12 +129,17 @@ def desired_endpoints(params):
             raise OptionError(option, "'%s' is also %s" % (value, seen[kind][value]))
         seen[kind][value] = option
 
+    sharing = []
     for position, item in enumerate(params.get('endpoints') or []):
         where = 'endpoints[%d]' % position
         name = item.get('name')
         if not name or not NAME_PATTERN.match(str(name)):
             raise OptionError(where + '.name', "'%s' must be 1 to 64 letters, digits, '_', '.' or '-'" % name)
         unique('name', name, where + '.name')
+        if item.get('netns_of') is not None:
+            endpoints.append(_sharing_endpoint(item, where, unique))
+            sharing.append((where, endpoints[-1]))
+            continue
         netns = _validate.netns(where + '.netns', item.get('netns') or name)
         if netns.startswith('/'):
             raise OptionError(where + '.netns', 'must be a namespace name under /run/netns, not a path')
@@ -186,6 +195,12 @@ def desired_endpoints(params):
             'created_netns': None,
         })
 
+    by_name = dict((endpoint['name'], endpoint) for endpoint in endpoints)
+    for where, endpoint in sharing:
+        target = by_name.get(endpoint['netns_of'])
+        if target is None or target.get('netns_of'):
+            raise OptionError(where + '.netns_of', "'%s' is not an endpoint of this list with a namespace of its own" % endpoint['netns_of'])
+        target.setdefault('sharers', []).append(endpoint['name'])
     if any(endpoint['mode'] == 'bridge' for endpoint in endpoints) and params.get('state', 'present') == 'present':
         if not params.get('bridge'):
             raise OptionError('bridge', 'is required for endpoints in bridge mode')
@@ -201,8 +216,29 @@ def desired_endpoints(params):
     }
 
 
+SHARING_FORBIDS = ('netns', 'host_interface', 'address', 'mtu', 'docker_container', 'publish')
+
+
+def _sharing_endpoint(item, where, unique):
+    """An endpoint in another endpoint's namespace (Docker's --network container:<name>): only a
+    name for that namespace, no interface, address or port of its own."""
+    target = item['netns_of']
+    if not NAME_PATTERN.match(str(target)):
+        raise OptionError(where + '.netns_of', "'%s' must be the name of another endpoint" % target)
+    for option in SHARING_FORBIDS:
+        if item.get(option):
+            raise OptionError(where + '.' + option, "does not go with netns_of: the endpoint has '%s''s namespace, "
+                              "interface and address" % target)
+    name = item['name']
+    unique('netns', name, where + '.name')
+    return {'name': name, 'netns': name, 'netns_of': target, 'interface': None, 'host_interface': None, 'mode': None,
+            'address': None, 'mtu': None, 'publish': [], 'docker_container': None, 'created_netns': None}
+
+
 def endpoint_view(endpoint, mtu=None):
     """What the diff shows of one endpoint as requested (mtu: the current one when not requested)."""
+    if endpoint.get('netns_of'):
+        return {'netns': endpoint['netns'], 'netns_of': endpoint['netns_of']}
     return {
         'netns': endpoint['netns'],
         'interface': endpoint['interface'],
@@ -216,6 +252,8 @@ def endpoint_view(endpoint, mtu=None):
 
 def observed_view(endpoint, observed, published):
     """The same view, of an endpoint as the kernel has it (`published`: its current publish texts)."""
+    if endpoint.get('netns_of'):
+        return {'netns': endpoint['netns'] if observed['netns_state'] == 'present' else None, 'netns_of': endpoint['netns_of']}
     inside = observed['inside'] if observed['paired'] else None
     addresses = managed_addresses(observed['inside_addresses']) if inside else []
     host_link = observed['host_link']
@@ -259,6 +297,13 @@ def _route_present(routes, destination, prefixlen, gateway, oif, scope=None):
 def plan_endpoint(plan, desired, endpoint, observed, node, bridge, gateway):
     """Actions for one endpoint; `observed` is what the reader found for it (see _endpoints.read)."""
     netns, interface, host = endpoint['netns'], endpoint['interface'], endpoint['host_interface']
+    if endpoint.get('netns_of'):
+        # Another name for the namespace of endpoint netns_of (whose own actions come first).
+        if observed['netns_state'] != 'present':
+            if observed['netns_state'] in ('stale', 'replaced'):
+                plan.add('delete', 'netns', netns, stale=observed['netns_state'] == 'stale')
+            plan.add('create', 'netns', netns, attach=observed['attach'], shares=endpoint['netns_of'])
+        return
     host_link = observed['host_link']
     inside = observed['inside']
     fresh = host_link is None or not observed['paired']
@@ -343,9 +388,11 @@ def plan_removals(plan, node, removals):
     one batch, several times faster than deleting veths one by one; the run then waits for the
     host ends to disappear. Endpoints in namespaces that existed before lose only their veth.
     """
+    # Names of shared namespaces first: they would hold the namespace their endpoint deletes.
+    removals = sorted(removals, key=lambda owned: owned['host_interface'] is not None)
     batched = [owned for owned in removals if owned['created_netns'] and not owned.get('attached')]
     for owned in removals:
-        if not owned['created_netns'] or owned.get('attached'):
+        if owned['host_interface'] is not None and (not owned['created_netns'] or owned.get('attached')):
             plan.add('delete', 'link', owned['host_interface'], netns=node)
     for owned in removals:
         if owned['created_netns']:
@@ -382,7 +429,8 @@ def plan_endpoints(desired, current):
                     desired['bridge'], " in network namespace '%s'" % node if node else ''))
             if bridge['kind'] != 'bridge':
                 raise OptionError('bridge', "'%s' is a %s, not a bridge" % (desired['bridge'], bridge['kind']))
-        for position, endpoint in enumerate(desired['endpoints']):
+        # Names of shared namespaces last: the namespace they name is made first.
+        for position, endpoint in sorted(enumerate(desired['endpoints']), key=lambda item: item[1].get('netns_of') is not None):
             observed = current['endpoints'][endpoint['name']]
             gateway = None
             if endpoint['mode'] == 'bridge':

@@ -105,6 +105,16 @@ restart_needed:
   returned: always
   type: bool
   sample: true
+again:
+  description:
+    - With O(state=restored), whether this run was the first of two steps. dockerd stores its
+      default network's address and, with no C(bip) in daemon.json, keeps the stored one, so where
+      the user had no C(bip) the first run writes the address C(docker0) had before the fabric
+      (recorded when the fabric first set its C(bip)); after dockerd restarted with it, a second
+      run puts the user's file back.
+  returned: always
+  type: bool
+  sample: false
 stale:
   description:
     - Keys among C(bip), C(mtu) and C(ip-masq) of the resulting configuration that the running
@@ -228,6 +238,10 @@ def main():
             after = docker.merged(config, settings)
             changed = text is None or after != config
             new_record = docker.recorded(record, config, settings, text is not None, os.path.isdir(directory), text)
+            running = DockerAPI(params['socket'])
+            if record is None and settings.get('bip') is not None and config.get('bip') is None and running.ping():
+                # What docker0 has before the fabric's bip, for teardown (see bridge_step).
+                new_record['bridge_before'] = docker.running_bridge(running.network('bridge'))
             if not module.check_mode:
                 if changed:
                     os.makedirs(os.path.dirname(record_file), exist_ok=True)
@@ -241,9 +255,17 @@ def main():
         else:
             if record is None:
                 module.exit_json(changed=False, config=config if text is not None else None, diff={'before': config, 'after': config},
-                                 flags=dict((where, sorted(names)) for where, names in flags.items()), stale=[], restart_needed=False)
+                                 flags=dict((where, sorted(names)) for where, names in flags.items()), stale=[], restart_needed=False,
+                                 again=False)
             record = docker.upgraded(record)
             after, remove_file = docker.restored(config, record)
+            step = docker.bridge_step(record, after)
+            if step is not None:
+                if not module.check_mode:
+                    write_file(path, docker.rendered(step, text))
+                    write_file(record_file, json.dumps(dict(record, bridge_step_done=True), indent=2, sort_keys=True) + '\n', 0o600)
+                module.exit_json(changed=True, config=step, diff={'before': config, 'after': step}, stale=[], restart_needed=True,
+                                 again=True, flags=dict((where, sorted(names)) for where, names in flags.items()))
             remove_directory = remove_file and not record.get('directory_existed')
             changed = True  # the record goes in any case
             if not module.check_mode:
@@ -260,14 +282,13 @@ def main():
             result_config = None if remove_file else after
         stale = []
         if params['state'] == 'present':
-            running = DockerAPI(params['socket'])
             stale = docker.stale_settings(result_config, running.network('bridge')) if running.ping() else []
             restart_needed = changed or bool(stale)
         else:
             restart_needed = result_config != config
     module.exit_json(changed=changed, config=result_config, diff={'before': config if text is not None else {}, 'after': result_config or {}},
                      flags=dict((where, sorted(names)) for where, names in flags.items()), stale=stale,
-                     restart_needed=restart_needed)
+                     restart_needed=restart_needed, again=False)
 
 
 if __name__ == '__main__':

@@ -159,3 +159,24 @@ WANTED = {'bip': '172.19.11.129/25', 'mtu': 1450, 'ip-masq': False, 'storage-dri
 ])
 def test_settings_the_running_dockerd_does_not_use_yet(config, network, stale):
     assert docker.stale_settings(config, network) == stale
+
+
+def test_the_running_default_network_as_a_bip():
+    assert docker.running_bridge(DEFAULT_BRIDGE) == '172.17.0.1/16'
+    assert docker.running_bridge(RUNNING_BRIDGE) == '172.19.11.129/25'
+    assert docker.running_bridge({'IPAM': {'Config': []}}) is None
+    assert docker.running_bridge(None) is None
+
+
+@pytest.mark.parametrize('record, restored, step', [
+    # The user had no bip: dockerd first gets back the address it had, then the user's file.
+    ({'bridge_before': '172.17.0.1/16'}, {'storage-driver': 'vfs'}, {'storage-driver': 'vfs', 'bip': '172.17.0.1/16'}),
+    ({'bridge_before': '172.17.0.1/16', 'bridge_step_done': True}, {'storage-driver': 'vfs'}, None),
+    # The user's own bip comes back in one step.
+    ({'bridge_before': None}, {'bip': '10.1.0.1/24'}, None),
+    ({'bridge_before': '172.17.0.1/16'}, {'bip': '10.1.0.1/24'}, None),
+    # Recorded before dockerd ran (or by an older version): nothing to bring back.
+    ({}, {'storage-driver': 'vfs'}, None),
+])
+def test_a_restore_takes_a_first_step_only_where_the_user_had_no_bip(record, restored, step):
+    assert docker.bridge_step(dict(record, before={}), restored) == step

@@ -73,7 +73,7 @@ def test_check_mode_predicts_the_restart_and_runs_nothing():
 
 
 def test_a_failing_restart_command_is_reported_with_its_message():
-    with pytest.raises(FabricError, match=r'restarting dockerd with "/usr/sbin/service docker restart" failed \(rc=1\): Job for'):
+    with pytest.raises(FabricError, match=r'restarting dockerd: "/usr/sbin/service docker restart" failed \(rc=1\): Job for'):
         restart(FakeAPI([True]), Commands(rc=1), SERVICE, 60)
 
 
@@ -82,3 +82,4 @@ def test_a_dockerd_that_never_answers_fails_after_the_timeout_naming_the_socket(
     with pytest.raises(FabricError, match=r'does not answer on /run/docker.sock 5s after'):
         restart(FakeAPI([True, False]), Commands(), SERVICE, 5, clock=clock, sleep=clock.sleep)
     assert 5 < clock.now < 5.5
+

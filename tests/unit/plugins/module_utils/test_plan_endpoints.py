@@ -68,9 +68,10 @@ def test_host_interface_names_are_stable_and_short():
 def test_alias_round_trip():
     endpoint = {'name': 'web1', 'netns': 'ns-web1', 'created_netns': True, 'address': ('10.0.0.5', 24)}
     assert parse_alias(alias_for('o1', endpoint)) == {'owner': 'o1', 'name': 'web1', 'netns': 'ns-web1', 'created_netns': True,
-                                                      'attached': False, 'address': '10.0.0.5/24'}
+                                                      'attached': False, 'sharers': [], 'address': '10.0.0.5/24'}
     assert parse_alias(alias_for('o1', dict(endpoint, address=None)))['address'] is None
     assert parse_alias(alias_for('o1', dict(endpoint, docker_container='web-1')))['attached'] is True
+    assert parse_alias(alias_for('o1', dict(endpoint, sharers=['side', 'logs'])))['sharers'] == ['side', 'logs']
     assert parse_alias('some other alias') is None
     assert parse_alias(None) is None
 
@@ -259,3 +260,65 @@ def test_a_docker_containers_endpoint_loses_its_veth_and_name_without_waiting():
     assert plan_endpoints(desired, current({}, owned)).descriptions() == [
         'delete link lfdweb (netns=None)', 'delete netns dweb', 'delete netns web1',
         'await removal host interfaces (count=1, netns=None)']
+
+
+def sharing_endpoints():
+    # The sharer comes first in the list: its namespace is still made second.
+    return desired_endpoints(params([{'name': 'side', 'netns_of': 'web1'}, {'name': 'web1', 'address': '172.19.1.10/24'}]))
+
+
+def test_an_endpoint_can_share_another_ones_namespace_like_dockers_container_mode():
+    desired = sharing_endpoints()
+    side, web = desired['endpoints']
+    assert (side['netns'], side['netns_of'], side['host_interface'], side['address']) == ('side', 'web1', None, None)
+    assert web['sharers'] == ['side']
+    observed_side = {'netns_state': 'absent', 'attach': 'web1', 'host_link': None, 'created_netns': True}
+    plan = plan_endpoints(desired, current({'web1': absent_endpoint(), 'side': observed_side}))
+    descriptions = plan.descriptions()
+    assert descriptions[0] == 'create netns web1'
+    assert descriptions[-1] == 'create netns side (attach=web1, shares=web1)'
+    # The owner's mark on web1's veth names the endpoints that share its namespace.
+    assert 'sharers=side' in plan.actions[2].details['alias']
+    assert plan.diff()['after']['side'] == {'netns': 'side', 'netns_of': 'web1'}
+
+
+def test_a_shared_name_that_names_another_namespace_is_made_again():
+    desired = sharing_endpoints()
+    web = desired['endpoints'][1]
+    owned = {'web1': {'owner': 'o1', 'name': 'web1', 'netns': 'web1', 'created_netns': True, 'host_interface': web['host_interface']},
+             'side': {'owner': 'o1', 'name': 'side', 'netns': 'side', 'created_netns': True, 'attached': True, 'host_interface': None}}
+    healthy_web = healthy(web)
+    healthy_web['host_link']['alias'] = alias_for('o1', dict(web, created_netns=True))
+    for state, expected in (('present', []), ('replaced', ['delete netns side (stale=False)', 'create netns side (attach=web1, shares=web1)'])):
+        observed_side = {'netns_state': state, 'attach': 'web1', 'host_link': None, 'created_netns': True}
+        plan = plan_endpoints(desired, current({'web1': healthy_web, 'side': observed_side}, owned))
+        assert plan.descriptions() == expected
+        assert plan.diff()['before']['side'] == ({'netns': 'side', 'netns_of': 'web1'} if state == 'present' else {'netns': None, 'netns_of': 'web1'})
+
+
+def test_removing_a_namespace_removes_the_names_that_share_it_first():
+    owned = {
+        'web1': {'owner': 'o1', 'name': 'web1', 'netns': 'web1', 'created_netns': True, 'attached': False, 'host_interface': 'lfweb1'},
+        'side': {'owner': 'o1', 'name': 'side', 'netns': 'side', 'created_netns': True, 'attached': True, 'host_interface': None},
+    }
+    plan = plan_endpoints(desired_endpoints(params([], purge=True)), current({}, owned))
+    assert plan.descriptions() == ['delete netns side', 'delete netns web1', 'await removal host interfaces (count=1, netns=None)']
+
+
+@pytest.mark.parametrize('entry, option, message', [
+    ({'name': 'side', 'netns_of': 'nobody'}, 'endpoints[1].netns_of', "'nobody' is not an endpoint of this list"),
+    ({'name': 'side', 'netns_of': 'side'}, 'endpoints[1].netns_of', 'is not an endpoint of this list with a namespace of its own'),
+    ({'name': 'side', 'netns_of': 'web1', 'address': '172.19.1.11/24'}, 'endpoints[1].address', 'does not go with netns_of'),
+    ({'name': 'side', 'netns_of': 'web1', 'publish': ['8080:80']}, 'endpoints[1].publish', 'does not go with netns_of'),
+    ({'name': 'side', 'netns_of': 'web1', 'netns': 'other'}, 'endpoints[1].netns', 'does not go with netns_of'),
+])
+def test_a_sharing_endpoint_has_nothing_of_its_own(entry, option, message):
+    with pytest.raises(OptionError) as error:
+        desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24'}, entry]))
+    assert error.value.option == option and message in str(error.value)
+
+
+def test_a_sharer_of_a_sharer_is_refused():
+    with pytest.raises(OptionError, match="'side' is not an endpoint of this list with a namespace of its own"):
+        desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24'}, {'name': 'side', 'netns_of': 'web1'},
+                                  {'name': 'third', 'netns_of': 'side'}]))
