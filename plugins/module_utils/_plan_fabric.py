@@ -26,7 +26,7 @@ OVERLAY_KEYS = ('device', 'vni', 'port', 'mtu', 'vtep_mac', 'peers', 'ip_masq', 
 OVERLAY_RULES = (('masquerade', 'masquerade'), ('masquerade-to-overlay', 'masquerade'))
 # Every fabric's forward accepts (flannel's FLANNEL-FWD): a FORWARD policy DROP, Docker's, must
 # not cut the containers' traffic, to and from other nodes or the outside.
-FORWARD_RULES = ('forward-from-cluster', 'forward-to-cluster')
+FORWARD_RULES = ('forward-from-cluster', 'forward-to-cluster', 'forward-underlay-hairpin')
 
 
 # The options of each component's planner that come from an option of fabric_node or a key of its
@@ -116,10 +116,19 @@ def forward_rules(params, plan, present):
     if not present or not params.get('forward_accept', True):
         return [{'name': name, 'state': 'absent', 'kind': 'accept'} for name in FORWARD_RULES]
     cluster = plan['cluster_cidr']
-    return [
+    rules = [
         {'name': 'forward-from-cluster', 'state': 'present', 'kind': 'accept', 'source': cluster},
         {'name': 'forward-to-cluster', 'state': 'present', 'kind': 'accept', 'destination': cluster},
     ]
+    if params['mode'] == 'routed' and plan.get('is_gateway'):
+        # A node answers a published port through its policy route, via the gateway, after the
+        # reply was un-DNATed to its own address: the gateway forwards it back out on the
+        # underlay, node to node, which a FORWARD policy DROP would cut.
+        rules.append({'name': 'forward-underlay-hairpin', 'state': 'present', 'kind': 'accept',
+                      'in_interface': plan['underlay_interface'], 'out_interface': plan['underlay_interface']})
+    else:
+        rules.append({'name': 'forward-underlay-hairpin', 'state': 'absent', 'kind': 'accept'})
+    return rules
 
 
 def components(params):

@@ -300,7 +300,8 @@ def test_an_overlay_node_has_the_vxlan_device_flannels_rules_and_every_peer_rout
         ('masquerade', 'masquerade', '10.5.71.0/24', '!10.5.0.0/16', None),
         ('masquerade-to-overlay', 'masquerade', '!10.5.0.0/16', '10.5.0.0/16', 'flannel.1'),
         ('forward-from-cluster', 'accept', '10.5.0.0/16', None, None),
-        ('forward-to-cluster', 'accept', None, '10.5.0.0/16', None)]
+        ('forward-to-cluster', 'accept', None, '10.5.0.0/16', None),
+        ('forward-underlay-hairpin', 'accept', None, None, None)]
     validated(parts)
     assert desired_vxlan(vxlan)['peers'][0]['gateway'] == '10.5.72.0'
 
@@ -310,15 +311,23 @@ def test_without_ip_masq_the_masquerades_go_and_the_forward_accepts_stay():
     rules = components(params('overlay', plan=plan))['nat_rules']
     assert [(rule['name'], rule['state']) for rule in rules] == [
         ('masquerade', 'absent'), ('masquerade-to-overlay', 'absent'), ('forward-from-cluster', 'present'),
-        ('forward-to-cluster', 'present')]
+        ('forward-to-cluster', 'present'), ('forward-underlay-hairpin', 'absent')]
 
 
 @pytest.mark.parametrize('mode', ['bridge_nat', 'routed'])
 def test_every_fabric_accepts_the_cluster_in_forward_so_dockers_drop_policy_cannot_cut_it(mode):
     plan = inventory_plan(mode)['node1']
     rules = [normalise_rule(rule) for rule in components(params(mode, plan=plan))['nat_rules']]
-    assert [(rule['name'], rule['kind'], rule['source'], rule['destination']) for rule in rules] == [
-        ('forward-from-cluster', 'accept', CLUSTER, None), ('forward-to-cluster', 'accept', None, CLUSTER)]
+    assert [(rule['name'], rule['state'], rule['kind'], rule['source'], rule['destination']) for rule in rules] == [
+        ('forward-from-cluster', 'present', 'accept', CLUSTER, None), ('forward-to-cluster', 'present', 'accept', None, CLUSTER),
+        ('forward-underlay-hairpin', 'absent', 'accept', None, None)]
+
+
+def test_the_routed_gateway_forwards_node_to_node_replies_back_out_on_the_underlay():
+    plan = inventory_plan('routed')['gw']
+    rules = [normalise_rule(rule) for rule in components(params('routed', plan=plan))['nat_rules']]
+    hairpin = [rule for rule in rules if rule['name'] == 'forward-underlay-hairpin']
+    assert [(rule['state'], rule['in_interface'], rule['out_interface']) for rule in hairpin] == [('present', 'eth0', 'eth0')]
 
 
 @pytest.mark.parametrize('mode', ['bridge_nat', 'routed', 'overlay'])
@@ -327,7 +336,7 @@ def test_forward_accepts_go_when_turned_off_or_with_the_fabric(mode, state, forw
     plan = overlay_plan()['node1'] if mode == 'overlay' else inventory_plan(mode)['node1']
     rules = components(params(mode, state=state, plan=plan, forward_accept=forward_accept))['nat_rules']
     accepts = [(rule['name'], rule['state']) for rule in rules if rule['kind'] == 'accept']
-    assert accepts == [('forward-from-cluster', 'absent'), ('forward-to-cluster', 'absent')]
+    assert accepts == [('forward-from-cluster', 'absent'), ('forward-to-cluster', 'absent'), ('forward-underlay-hairpin', 'absent')]
 
 
 def test_an_overlay_node_is_removed_from_the_device_name_alone():
@@ -335,7 +344,8 @@ def test_an_overlay_node_is_removed_from_the_device_name_alone():
     assert parts['vxlan'] == {'name': 'flannel.7', 'netns': None, 'state': 'absent', 'vni': None, 'force': False}
     assert [(rule['name'], rule['state'], rule['kind']) for rule in parts['nat_rules']] == [
         ('masquerade', 'absent', 'masquerade'), ('masquerade-to-overlay', 'absent', 'masquerade'),
-        ('forward-from-cluster', 'absent', 'accept'), ('forward-to-cluster', 'absent', 'accept')]
+        ('forward-from-cluster', 'absent', 'accept'), ('forward-to-cluster', 'absent', 'accept'),
+        ('forward-underlay-hairpin', 'absent', 'accept')]
     assert parts['bridge']['state'] == 'absent' and parts['routes']['routes'] == []
     assert desired_vxlan(parts['vxlan'])['state'] == 'absent'
     with pytest.raises(OptionError, match='needs overlay.device'):
