@@ -30,10 +30,27 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_vxlan import
 from ansible_collections.linuxnet.fabric.plugins.module_utils._readers import read_bridge, read_routes
 
 
+def forward_accept_wanted(setting, tables):
+    """`always` or `never` for forward_accept `setting`. With `auto`, accepts where something can
+    drop in iptables' FORWARD: where its filter table exists (a firewall's; Docker's, made when
+    dockerd starts). Where it does not, nothing drops there, and teardown leaves no filter table
+    that iptables-nft made for the accepts alone; a dockerd started later is seen by the next run."""
+    if setting != 'auto':
+        return setting
+    return 'always' if 'filter' in tables else 'never'
+
+
 class FabricNode(object):
     """A node's part of the fabric; construction validates every option (OptionError)."""
 
     def __init__(self, params, run_command):
+        if params.get('forward_accept') == 'auto' and params['state'] == 'present' and params.get('forward_backend') == 'iptables':
+            probe = make_backend('iptables', run_command)
+            probe.read()
+            params = dict(params, forward_accept=forward_accept_wanted('auto', probe.existing_tables))
+        elif params.get('forward_accept') == 'auto':
+            # Removal removes them anyway; in the collection's own nft table they leave no trace.
+            params = dict(params, forward_accept='always')
         self.params = params
         self.run_command = run_command
         self.present = params['state'] == 'present'

@@ -124,6 +124,11 @@ def comment_of(line):
     return match.group(1) if match.group(1) is not None else match.group(2)
 
 
+def existing_tables(text):
+    """The tables `iptables-save` lists (the ones that exist)."""
+    return set(line[1:].strip() for line in text.splitlines() if line.startswith('*'))
+
+
 def parse_iptables_save(text):
     """Entries of `iptables-save` output (tables nat and filter): our chains, our jumps, and
     tagged rules in our chains.
@@ -221,7 +226,9 @@ class IptablesBackend(object):
     def read(self):
         # Without -t, iptables-save lists the tables that exist and creates none: `-t nat` would
         # make iptables-legacy instantiate a missing table, so even a check-mode read left a trace.
-        return parse_iptables_save(self.commands.checked([self.save_command]))
+        text = self.commands.checked([self.save_command])
+        self.existing_tables = existing_tables(text)
+        return parse_iptables_save(text)
 
     def apply(self, plan):
         require_plan_for(plan, self.kind)

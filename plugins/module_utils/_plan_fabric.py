@@ -111,9 +111,15 @@ def overlay_parts(params, plan, present):
     return vxlan, rules
 
 
+FORWARD_ACCEPT = ('auto', 'always', 'never')
+
+
 def forward_rules(params, plan, present):
-    """The cluster CIDR accepted in FORWARD both ways (option forward_accept), or what removes them."""
-    if not present or not params.get('forward_accept', True):
+    """The cluster CIDR accepted in FORWARD both ways (option forward_accept, resolved from `auto`
+    to `always` or `never` by the caller), or what removes them."""
+    if params.get('forward_accept', 'always') not in FORWARD_ACCEPT:
+        raise OptionError('forward_accept', "'%s' must be one of %s" % (params['forward_accept'], ', '.join(FORWARD_ACCEPT)))
+    if not present or params.get('forward_accept', 'always') == 'never':
         return [{'name': name, 'state': 'absent', 'kind': 'accept'} for name in FORWARD_RULES]
     cluster = plan['cluster_cidr']
     rules = [

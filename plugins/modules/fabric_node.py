@@ -96,10 +96,17 @@ options:
     description:
       - Accept the cluster CIDR in C(FORWARD), as source and as destination (flannel's
         C(FLANNEL-FWD)), so that a FORWARD policy DROP (Docker sets one) does not cut the
-        containers' traffic to other nodes, to the outside, or their published ports.
-      - V(false) removes the fabric's accepts.
-    type: bool
-    default: true
+        containers' traffic to other nodes, to the outside, or their published ports. On the
+        routed gateway, also node-to-node traffic back out on the underlay (replies of published
+        ports take the policy route through the gateway).
+      - V(auto) accepts where something can drop in iptables' C(FORWARD) (with O(forward_backend=iptables)),
+        that is where its C(filter) table exists (a firewall's, or Docker's, made when dockerd
+        starts). Elsewhere nothing drops there, and no C(filter) table is made for the accepts
+        alone. A dockerd started later is seen by the next run.
+      - V(always) accepts in any case; V(never) removes the fabric's accepts.
+    type: str
+    choices: [auto, always, never]
+    default: auto
   route_protocol:
     description: Routing protocol number that marks the node's fabric routes (see M(linuxnet.fabric.routes)).
     type: int
@@ -181,7 +188,7 @@ def main():
             mtu=dict(type='int'),
             nat_backend=dict(type='str', default='nftables', choices=['nftables', 'iptables']),
             forward_backend=dict(type='str', default='iptables', choices=['nftables', 'iptables']),
-            forward_accept=dict(type='bool', default=True),
+            forward_accept=dict(type='str', default='auto', choices=['auto', 'always', 'never']),
             route_protocol=dict(type='int', default=76),
             table=dict(type='int', default=76),
             rule_priority=dict(type='int', default=31000),

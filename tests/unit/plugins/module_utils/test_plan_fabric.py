@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.linuxnet.fabric.plugins.filter.fabric import fabric_plan
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._fabric_node import forward_accept_wanted
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_bridge import desired_bridge
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import desired_endpoints
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_fabric import PLAN_KEYS, components, fabric_option
@@ -43,7 +44,7 @@ def params(mode='bridge_nat', state='present', plan=None, **overrides):
     """fabric_node's options, with the module's defaults."""
     values = {'mode': mode, 'state': state, 'plan': plan, 'owner': mode, 'bridge': 'fabric0',
               'bridge_mac': '02:5e:11:a0:3c:7d', 'mtu': None, 'nat_backend': 'nftables', 'forward_backend': 'iptables',
-              'route_protocol': 76, 'table': 76, 'rule_priority': 31000, 'forward_accept': True}
+              'route_protocol': 76, 'table': 76, 'rule_priority': 31000, 'forward_accept': 'always'}
     values.update(overrides)
     return values
 
@@ -331,7 +332,7 @@ def test_the_routed_gateway_forwards_node_to_node_replies_back_out_on_the_underl
 
 
 @pytest.mark.parametrize('mode', ['bridge_nat', 'routed', 'overlay'])
-@pytest.mark.parametrize('state, forward_accept', [('present', False), ('absent', True)])
+@pytest.mark.parametrize('state, forward_accept', [('present', 'never'), ('absent', 'always')])
 def test_forward_accepts_go_when_turned_off_or_with_the_fabric(mode, state, forward_accept):
     plan = overlay_plan()['node1'] if mode == 'overlay' else inventory_plan(mode)['node1']
     rules = components(params(mode, state=state, plan=plan, forward_accept=forward_accept))['nat_rules']
@@ -372,3 +373,20 @@ def test_vxlan_messages_name_the_plan_key():
     assert fabric_option('vxlan', 'peers[0].vtep_mac', params('overlay')) == 'plan.overlay.peers[0].vtep_mac'
     assert fabric_option('vxlan', 'mac', params('overlay')) == 'plan.overlay.vtep_mac'
     assert fabric_option('nat_rules', 'out_interface', params('overlay')) == 'plan.overlay.device'
+
+
+@pytest.mark.parametrize('setting, tables, wanted', [
+    ('auto', {'nat', 'filter'}, 'always'),   # a firewall's (or Docker's) filter table
+    ('auto', {'nat'}, 'never'),              # nothing drops in FORWARD; no filter table made for nothing
+    ('auto', set(), 'never'),
+    ('always', set(), 'always'),
+    ('never', {'filter'}, 'never'),
+])
+def test_auto_accepts_where_something_can_drop_in_forward(setting, tables, wanted):
+    assert forward_accept_wanted(setting, tables) == wanted
+
+
+def test_forward_accept_must_be_one_of_its_choices():
+    with pytest.raises(OptionError) as error:
+        components(params('bridge_nat', plan=inventory_plan('bridge_nat')['node1'], forward_accept='sometimes'))
+    assert error.value.option == 'forward_accept'
