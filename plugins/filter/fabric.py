@@ -184,12 +184,29 @@ def _endpoints(name, variables, subnet, pool, mode, existing):
             if address in taken:
                 raise PlanError('%s.address: %s is also the address of endpoint %s' % (where, netaddr.IPAddress(address), taken[address]))
             taken[address] = endpoint['name']
+        if endpoint.get('netns_of'):
+            # Docker's --network container:<name> for the fabric's endpoints: a name for another
+            # endpoint's namespace, with that one's interface and address.
+            for option in ('address', 'publish', 'docker_container'):
+                if endpoint.get(option):
+                    raise PlanError("%s.%s: an endpoint with netns_of has the namespace, interface and address of '%s'; "
+                                    "it has no %s of its own" % (where, option, endpoint['netns_of'], option))
+            planned.append({'name': str(endpoint['name']), 'address': None, 'publish': [], 'netns_of': str(endpoint['netns_of'])})
+            continue
         planned.append({'name': str(endpoint['name']), 'address': address, 'publish': list(endpoint.get('publish') or [])})
         if endpoint.get('docker_container'):
             # The endpoint is a Docker container's namespace (started with --network none).
             planned[-1]['docker_container'] = str(endpoint['docker_container'])
+    owners = dict((endpoint['name'], endpoint) for endpoint in planned)
+    for position, endpoint in enumerate(planned):
+        target = owners.get(endpoint.get('netns_of')) if endpoint.get('netns_of') else None
+        if endpoint.get('netns_of') and (target is None or target.get('netns_of')):
+            raise PlanError("fabric_endpoints[%d] of %s.netns_of: '%s' is not an endpoint of %s with a namespace of its own" % (
+                position, name, endpoint['netns_of'], name))
+    sharing = [endpoint for endpoint in planned if endpoint.get('netns_of')]
+    planned = [endpoint for endpoint in planned if not endpoint.get('netns_of')]
     if subnet is None:
-        return planned
+        return planned + sharing
     # Keep what endpoints have now, so inserting or removing one never renumbers the others.
     for endpoint in planned:
         current = existing.get(endpoint['name'])
@@ -208,7 +225,7 @@ def _endpoints(name, variables, subnet, pool, mode, existing):
             taken[endpoint['address']] = endpoint['name']
     for endpoint in planned:
         endpoint['address'] = '%s/%d' % (netaddr.IPAddress(endpoint['address']), prefixlen)
-    return planned
+    return planned + sharing
 
 
 def _overlay_settings(names, hostvars, etcd_hosts):

@@ -43,6 +43,8 @@ def fabric_listeners(plan, host, port, outside_address=None, docker=None):
         return [{'netns': None, 'address': outside_address, 'port': port}]
     listeners = []
     for endpoint in plan[host]['endpoints']:
+        if endpoint.get('netns_of'):
+            continue  # the namespace's own endpoint listens there
         # A Docker container made an endpoint runs its own servers behind its published ports.
         ports = [port] + ([] if endpoint.get('docker_container') else [_ports(publish)[1] for publish in endpoint['publish']])
         for listen_port in sorted(set(ports)):
@@ -66,9 +68,12 @@ def fabric_probe_targets(plan, host, port, outside, docker=None):
     ports are asked over HTTP from the node itself, on every node's address.
     """
     node = plan[host]
-    everyone = [(name, endpoint) for name in sorted(plan) for endpoint in plan[name]['endpoints']]
+    everyone = [(name, endpoint) for name in sorted(plan) for endpoint in plan[name]['endpoints'] if not endpoint.get('netns_of')]
     everyone += [(name, dict(container, netns=None)) for name in sorted(plan) for container in docker_endpoints(docker, name)]
-    sources = [(endpoint['name'], endpoint['name'], endpoint['address']) for endpoint in node['endpoints']]
+    addresses = dict((endpoint['name'], endpoint['address']) for endpoint in node['endpoints'] if not endpoint.get('netns_of'))
+    # An endpoint in another's namespace (netns_of) probes from there: seen with that one's address.
+    sources = [(endpoint['name'], endpoint['name'], addresses[endpoint.get('netns_of') or endpoint['name']])
+               for endpoint in node['endpoints']]
     sources += [(container['name'], container['netns'], container['address']) for container in docker_endpoints(docker, host)]
     if node['mode'] == 'routed':
         nat_source = node['gateway_underlay_address']
@@ -78,8 +83,8 @@ def fabric_probe_targets(plan, host, port, outside, docker=None):
     for label, netns, address in sources:
         source = _address(address)
         for name, other in everyone:
-            if (name, other['name']) == (host, label):
-                continue
+            if name == host and _address(other['address']) == source:
+                continue  # itself, or the endpoint whose namespace it shares
             targets.append({
                 'netns': netns, 'address': _address(other['address']), 'port': port,
                 'label': '%s/%s|%s/%s' % (host, label, name, other['name']),

@@ -184,7 +184,7 @@ def create(name):
 
 
 def attach(name, source):
-    """Give the namespace at `source` (such as /proc/<pid>/ns/net of a container) the name `name`
+    """Give the namespace `source` (a name, or a path such as /proc/<pid>/ns/net of a container) the name `name`
     (like `ip netns attach`). The name must not exist yet; deleting the name later leaves the
     namespace to whoever holds it."""
     libc = _libc()
@@ -197,7 +197,7 @@ def attach(name, source):
     except FileExistsError:
         raise NamespaceError('%s already exists' % describe(name))
     try:
-        _check(libc.mount(source.encode(), path.encode(), b'none', MS_BIND, None), 'binding %s to %s' % (source, path))
+        _check(libc.mount(path_of(source).encode(), path.encode(), b'none', MS_BIND, None), 'binding %s to %s' % (source, path))
     except NamespaceError:
         os.unlink(path)
         raise

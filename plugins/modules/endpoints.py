@@ -80,6 +80,15 @@ options:
             name and the endpoint to its new namespace; until then it has only C(lo). Removing the
             endpoint removes the name and the veth; the container keeps its namespace.
         type: str
+      netns_of:
+        description:
+          - The name of another endpoint of this list whose namespace this one shares, as Docker's
+            C(--network container:<name>) does. The endpoint is then only a name for that
+            namespace (O(endpoints[].name) under C(/run/netns)): no interface, address or published
+            port of its own, which the options for them must not set.
+          - The endpoint whose namespace is shared records the names in the alias of its host
+            interface; removing either removes the name, never the namespace of the other.
+        type: str
   mode:
     description: Default mode of the endpoints.
     type: str
@@ -204,6 +213,7 @@ def main():
                 mtu=dict(type='int'),
                 publish=dict(type='list', elements='str', default=[]),
                 docker_container=dict(type='str'),
+                netns_of=dict(type='str'),
             )),
             mode=dict(type='str', default='bridge', choices=['bridge', 'routed']),
             bridge=dict(type='str'),

@@ -271,3 +271,23 @@ def test_an_overlay_needs_an_etcd():
 def test_a_node_without_a_lease_in_the_result_is_named():
     with pytest.raises(PlanError, match='node3 has no lease'):
         fabric_plan(['node1', 'node2', 'node3'], overlay_inventory(), etcd_hosts=['node1'], leases=LEASES)
+
+
+def test_an_endpoint_can_have_another_endpoints_namespace():
+    endpoints = [{'name': 'side', 'netns_of': 'web'}, {'name': 'web'}]
+    plan = fabric_plan(['node1'], three(node1={'fabric_endpoints': endpoints}))['node1']
+    assert plan['endpoints'] == [{'name': 'web', 'address': '172.19.11.2/24', 'publish': []},
+                                 {'name': 'side', 'address': None, 'publish': [], 'netns_of': 'web'}]
+
+
+@pytest.mark.parametrize('endpoints, fragment', [
+    ([{'name': 'side', 'netns_of': 'nobody'}], "fabric_endpoints[0] of node1.netns_of: 'nobody' is not an endpoint of node1"),
+    ([{'name': 'web'}, {'name': 'side', 'netns_of': 'web'}, {'name': 'third', 'netns_of': 'side'}],
+     "fabric_endpoints[2] of node1.netns_of: 'side' is not an endpoint of node1 with a namespace of its own"),
+    ([{'name': 'web'}, {'name': 'side', 'netns_of': 'web', 'address': '172.19.11.9'}], 'fabric_endpoints[1] of node1.address'),
+    ([{'name': 'web'}, {'name': 'side', 'netns_of': 'web', 'publish': ['80:80']}], 'fabric_endpoints[1] of node1.publish'),
+])
+def test_a_bad_netns_of_names_the_host_and_the_variable(endpoints, fragment):
+    with pytest.raises(PlanError) as error:
+        fabric_plan(['node1'], three(node1={'fabric_endpoints': endpoints}))
+    assert fragment in str(error.value)

@@ -161,3 +161,16 @@ def test_a_docker_container_made_a_fabric_endpoint_is_probed_as_one_and_its_own_
     not_yet = {'node2': {'running': True, 'containers': [docker_container('dweb', 'none', pid=300, interfaces=['lo'])]}}
     assert fabric_docker_check(not_yet, {'node2': [{'name': 'dweb', 'network': 'none'}]}, plan)['failures'] == [
         'node2/docker:dweb: has only lo: the fabric did not attach it yet']
+
+
+def test_an_endpoint_in_anothers_namespace_probes_from_there_with_its_address():
+    plan = dict(PLAN, node1=dict(PLAN['node1'], endpoints=PLAN['node1']['endpoints'] + [
+        {'name': 'side', 'address': None, 'publish': [], 'netns_of': 'web1'}]))
+    # web1 listens in the namespace; its second name gets no listener of its own.
+    assert fabric_listeners(plan, 'node1', 7777) == fabric_listeners(PLAN, 'node1', 7777)
+    targets = fabric_probe_targets(plan, 'node1', 7777, {'outside': '203.0.113.10'})
+    assert targets['expect']['node1/side|node2/web2'] == '172.19.11.2'
+    assert targets['expect']['node1/side|outside'] == '10.88.0.11'
+    # Nobody probes the second name as a destination, nor web1 from its own namespace.
+    assert not [label for label in targets['expect'] if label.endswith('/side') or label == 'node1/side|node1/web1']
+    assert [target['netns'] for target in targets['connect'] if target['label'].startswith('node1/side|')] == ['side', 'side']
