@@ -84,8 +84,8 @@ options:
         description:
           - The name of another endpoint of this list whose namespace this one shares, as Docker's
             C(--network container:<name>) does. The endpoint is then only a name for that
-            namespace (O(endpoints[].name) under C(/run/netns)): no interface, address or published
-            port of its own, which the options for them must not set.
+            namespace (O(endpoints[].name) under C(/run/netns)), with no interface, address or
+            published port of its own, which the options for them must not set.
           - The endpoint whose namespace is shared records the names in the alias of its host
             interface; removing either removes the name, never the namespace of the other.
         type: str

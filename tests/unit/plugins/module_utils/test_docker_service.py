@@ -82,4 +82,3 @@ def test_a_dockerd_that_never_answers_fails_after_the_timeout_naming_the_socket(
     with pytest.raises(FabricError, match=r'does not answer on /run/docker.sock 5s after'):
         restart(FakeAPI([True, False]), Commands(), SERVICE, 5, clock=clock, sleep=clock.sleep)
     assert 5 < clock.now < 5.5
-
