@@ -14,6 +14,8 @@ answers them, so the source it saw stays unknown).
 
 from __future__ import annotations
 
+import ipaddress
+
 
 def _address(cidr):
     return cidr.split('/')[0]
@@ -25,14 +27,18 @@ def _ports(publish):
     return int(parts[-2].split('-')[0]), int(parts[-1].split('-')[0])
 
 
-def docker_endpoints(docker, host):
+def docker_endpoints(docker, host, cluster=None):
     """The containers of `host` that probes reach like endpoints: running, in a namespace and with
-    an address of their own. (name, netns, address, published) each."""
+    an address of their own in the fabric's network (`cluster`; Docker's bridge on its default
+    172.17.0.0/16 is outside the fabric, as with the routed fabric or bridge_nat_docker off).
+    (name, netns, address, published) each."""
     facts = (docker or {}).get(host) or {}
     if not facts.get('running'):
         return []
+    network = ipaddress.ip_network(cluster) if cluster else None
     return [{'name': 'docker:' + item['name'], 'netns': item['netns'], 'address': item['address'], 'published': item['published']}
-            for item in facts.get('containers', []) if item['running'] and item['netns'] and item['address']]
+            for item in facts.get('containers', []) if item['running'] and item['netns'] and item['address']
+            and (network is None or ipaddress.ip_interface(item['address']).ip in network)]
 
 
 def fabric_listeners(plan, host, port, outside_address=None, docker=None):
@@ -49,7 +55,7 @@ def fabric_listeners(plan, host, port, outside_address=None, docker=None):
         ports = [port] + ([] if endpoint.get('docker_container') else [_ports(publish)[1] for publish in endpoint['publish']])
         for listen_port in sorted(set(ports)):
             listeners.append({'netns': endpoint['name'], 'address': '0.0.0.0', 'port': listen_port})
-    for container in docker_endpoints(docker, host):
+    for container in docker_endpoints(docker, host, plan[host].get('cluster_cidr')):
         # Its published ports are its own server's: they are asked over HTTP, not listened on.
         listeners.append({'netns': container['netns'], 'address': '0.0.0.0', 'port': port})
     return listeners
@@ -69,12 +75,12 @@ def fabric_probe_targets(plan, host, port, outside, docker=None):
     """
     node = plan[host]
     everyone = [(name, endpoint) for name in sorted(plan) for endpoint in plan[name]['endpoints'] if not endpoint.get('netns_of')]
-    everyone += [(name, dict(container, netns=None)) for name in sorted(plan) for container in docker_endpoints(docker, name)]
+    everyone += [(name, dict(container, netns=None)) for name in sorted(plan) for container in docker_endpoints(docker, name, plan[name].get('cluster_cidr'))]
     addresses = dict((endpoint['name'], endpoint['address']) for endpoint in node['endpoints'] if not endpoint.get('netns_of'))
     # An endpoint in another's namespace (netns_of) probes from there: seen with that one's address.
     sources = [(endpoint['name'], endpoint['name'], addresses[endpoint.get('netns_of') or endpoint['name']])
                for endpoint in node['endpoints']]
-    sources += [(container['name'], container['netns'], container['address']) for container in docker_endpoints(docker, host)]
+    sources += [(container['name'], container['netns'], container['address']) for container in docker_endpoints(docker, host, plan[host].get('cluster_cidr'))]
     if node['mode'] == 'routed':
         nat_source = node['gateway_underlay_address']
     else:
@@ -107,7 +113,7 @@ def fabric_probe_targets(plan, host, port, outside, docker=None):
                 if other.get('docker_container'):
                     target['http'] = True
                 targets.append(target)
-        for container in docker_endpoints(docker, name):
+        for container in docker_endpoints(docker, name, plan[name].get('cluster_cidr')):
             for published in container['published']:
                 if published['protocol'] != 'tcp':
                     continue
@@ -165,7 +171,7 @@ def fabric_docker_check(docker, expected, plan=None):
                 seen, problem = 'missing', 'no container %s on %s' % (wanted['name'], host)
             elif not container['running']:
                 seen, problem = 'stopped', 'container %s on %s does not run' % (wanted['name'], host)
-            elif wanted['name'] in attached and container['network_mode'] == 'none':
+            elif wanted['name'] in attached and container['network_mode'] == 'none' and wanted_mode == 'none':
                 endpoint = attached[wanted['name']]
                 seen = 'fabric endpoint %s (%s)' % (endpoint['name'], endpoint['address'])
                 problem = None if len(container['interfaces']) > 1 else 'has only lo: the fabric did not attach it yet'

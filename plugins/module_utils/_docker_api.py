@@ -121,12 +121,14 @@ class DockerAPI(object):
         """`docker import` of a root file system tarball; the image's ID."""
         _status, payload = self.request('POST', '/images/create', query={'fromSrc': '-', 'repo': repository, 'tag': tag},
                                         body=tar_bytes, content_type='application/x-tar')
-        # The answer is a stream of JSON progress lines; an error is one of them.
-        for line in str(payload).splitlines():
+        # The answer is a stream of JSON progress lines (one line: already decoded); an error is one of them.
+        messages = [payload] if isinstance(payload, dict) else []
+        for line in ([] if isinstance(payload, dict) else str(payload).splitlines()):
             try:
-                message = json.loads(line)
+                messages.append(json.loads(line))
             except ValueError:
                 continue
+        for message in messages:
             if isinstance(message, dict) and message.get('error'):
                 raise FabricError('importing %s:%s into Docker failed: %s' % (repository, tag, message['error']))
         image = self.image('%s:%s' % (repository, tag))

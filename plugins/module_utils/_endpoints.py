@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI, DockerUnavailable
-from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netfilter import make_backend
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, Session
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import (
@@ -74,11 +74,20 @@ def _docker_netns(endpoint, where, lookup):
     return path
 
 
-def _observe_sharer(endpoint, target_netns):
-    """A name for another endpoint's namespace: present while it names that very namespace."""
+def _replaced_or_foreign(endpoint, netns, where, owned):
+    """A name that holds another namespace than the one wanted: `replaced` when this owner made
+    it (its record says so), an error when somebody else's namespace has that name."""
+    if endpoint in owned:
+        return 'replaced'
+    raise FabricError("%s: network namespace '%s' exists and is not this owner's; choose another name or remove it" % (where, netns))
+
+
+def _observe_sharer(endpoint, target_netns, target_namespace, where, owned):
+    """A name for another endpoint's namespace: present while it names that very namespace
+    (`target_namespace`: where the target's namespace is now, a container's after a restart)."""
     state = _netns.state(endpoint['netns'])
-    if state == 'present' and _netns.inode(endpoint['netns']) != _netns.inode(target_netns):
-        state = 'replaced'
+    if state == 'present' and _netns.inode(endpoint['netns']) != _netns.inode(target_namespace):
+        state = _replaced_or_foreign(endpoint['name'], endpoint['netns'], where + '.netns_of', owned)
     return {'netns_state': state, 'attach': target_netns, 'host_link': None, 'created_netns': True, 'inside': None,
             'paired': False, 'inside_addresses': [], 'routes': [], 'loopback_up': False, 'host_routes': [], 'host_sysctls': {}}
 
@@ -112,15 +121,14 @@ def read(desired, node_session, docker_lookup=docker_container_netns):
     netns_of = dict((endpoint['name'], endpoint['netns']) for endpoint in desired['endpoints'])
     for position, endpoint in enumerate(desired['endpoints']):
         if endpoint.get('netns_of'):
-            endpoints[endpoint['name']] = _observe_sharer(endpoint, netns_of[endpoint['netns_of']])
-            continue
+            continue  # below, once the namespace it names is known
         host_link = links.get(endpoint['host_interface'])
         netns_state = _netns.state(endpoint['netns'])
         attach = None
         if endpoint.get('docker_container') and desired['state'] == 'present':
             attach = _docker_netns(endpoint, 'endpoints[%d]' % position, docker_lookup)
             if netns_state == 'present' and _netns.inode(endpoint['netns']) != _netns.inode(attach):
-                netns_state = 'replaced'
+                netns_state = _replaced_or_foreign(endpoint['name'], endpoint['netns'], 'endpoints[%d].docker_container' % position, owned)
         observed = {
             'netns_state': netns_state,
             'attach': attach,
@@ -137,6 +145,13 @@ def read(desired, node_session, docker_lookup=docker_container_netns):
             observed.update(_observe_inside(endpoint['netns'], endpoint['interface']))
         observed['paired'] = _paired(host_link, observed['inside'])
         endpoints[endpoint['name']] = observed
+    for position, endpoint in enumerate(desired['endpoints']):
+        if endpoint.get('netns_of'):
+            target = endpoints.get(endpoint['netns_of']) or {}
+            # A container's namespace moves when it restarts: the name follows it in the same run.
+            endpoints[endpoint['name']] = _observe_sharer(endpoint, netns_of[endpoint['netns_of']],
+                                                          target.get('attach') or netns_of[endpoint['netns_of']],
+                                                          'endpoints[%d]' % position, owned)
     return {
         'owned': owned,
         'bridge': bridge,

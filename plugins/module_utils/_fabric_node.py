@@ -15,7 +15,7 @@ import tempfile
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._endpoints import plan_published_ports, read, resulting_endpoints
 from ansible_collections.linuxnet.fabric.plugins.module_utils._ethtool import tx_checksum
-from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import execute
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netfilter import make_backend
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET
@@ -44,10 +44,21 @@ class FabricNode(object):
     """A node's part of the fabric; construction validates every option (OptionError)."""
 
     def __init__(self, params, run_command):
-        if params.get('forward_accept') == 'auto' and params['state'] == 'present' and params.get('forward_backend') == 'iptables':
-            probe = make_backend('iptables', run_command)
-            probe.read()
-            params = dict(params, forward_accept=forward_accept_wanted('auto', probe.existing_tables))
+        # With `auto` on a node without iptables, nothing can drop in its FORWARD and no accept of
+        # the fabric can be there: the forward accepts are left out entirely.
+        no_iptables = False
+        if params.get('forward_accept') == 'auto' and params.get('forward_backend') == 'iptables':
+            try:
+                probe = make_backend('iptables', run_command)
+            except FabricError:
+                no_iptables = True
+                params = dict(params, forward_accept='never')
+            else:
+                if params['state'] == 'present':
+                    probe.read()
+                    params = dict(params, forward_accept=forward_accept_wanted('auto', probe.existing_tables))
+                else:
+                    params = dict(params, forward_accept='always')
         elif params.get('forward_accept') == 'auto':
             # Removal removes them anyway; in the collection's own nft table they leave no trace.
             params = dict(params, forward_accept='always')
@@ -68,6 +79,8 @@ class FabricNode(object):
         if params.get('forward_backend', params['nat_backend']) != params['nat_backend']:
             self.forward_rules = [rule for rule in self.fabric_rules if rule['kind'] == 'accept']
             self.fabric_rules = [rule for rule in self.fabric_rules if rule not in self.forward_rules]
+            if no_iptables:
+                self.forward_rules = []
         else:
             self.forward_rules = []
         with self.naming('vxlan'):

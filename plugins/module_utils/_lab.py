@@ -174,7 +174,8 @@ def remove_cgroup(parent, root=CGROUP_ROOT, timeout=STOP_TIMEOUT):
     A machine's processes are gone, but the kernel may still be releasing them: rmdir says EBUSY
     until then. Returns the directories that could not be removed."""
     try:
-        hierarchies = sorted(set(os.path.realpath(os.path.join(root, entry)) for entry in os.listdir(root)))
+        # Each v1 controller's hierarchy, and the root itself (cgroup v2, unified).
+        hierarchies = sorted(set(os.path.realpath(os.path.join(root, entry)) for entry in os.listdir(root)) | {os.path.realpath(root)})
     except OSError:
         return []
     left = []

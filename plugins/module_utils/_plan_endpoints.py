@@ -63,7 +63,7 @@ def alias_for(owner, endpoint):
         alias += ' attached=1'
     if endpoint.get('sharers'):
         # Endpoints that share this one's namespace have no link of their own to carry a mark.
-        alias += ' sharers=%s' % ','.join(endpoint['sharers'])
+        alias += ' sharers=%s' % ','.join(sorted(endpoint['sharers']))
     if endpoint.get('address'):
         alias += ' address=%s/%s' % endpoint['address']
     return alias
@@ -419,8 +419,11 @@ def plan_endpoints(desired, current):
     if desired['state'] == 'absent':
         for endpoint in desired['endpoints']:
             if endpoint['name'] in owned:
-                removals.append(owned[endpoint['name']])
-                after.pop(endpoint['name'])
+                # The names of its namespace go with it (they would keep it alive).
+                for name in [endpoint['name']] + owned[endpoint['name']].get('sharers', []):
+                    if name in owned and owned[name] not in removals:
+                        removals.append(owned[name])
+                        after.pop(name, None)
     else:
         bridge = current['bridge']
         if any(endpoint['mode'] == 'bridge' for endpoint in desired['endpoints']):
@@ -435,6 +438,10 @@ def plan_endpoints(desired, current):
             gateway = None
             if endpoint['mode'] == 'bridge':
                 gateway = bridge_gateway(desired, current['bridge_addresses'], endpoint, 'endpoints[%d]' % position)
+            kept = [] if desired['purge'] else [name for name in owned.get(endpoint['name'], {}).get('sharers', []) if name not in listed]
+            if kept:
+                # Names of its namespace this call does not mention stay, and stay recorded.
+                endpoint = dict(endpoint, sharers=list(endpoint.get('sharers', [])) + kept)
             plan_endpoint(plan, desired, endpoint, observed, node, bridge, gateway)
             if endpoint['name'] in owned:
                 before[endpoint['name']] = observed_view(endpoint, observed, current['published'].get(endpoint['name'], []))

@@ -285,7 +285,8 @@ def main():
             stale = docker.stale_settings(result_config, running.network('bridge')) if running.ping() else []
             restart_needed = changed or bool(stale)
         else:
-            restart_needed = result_config != config
+            # A file gone already (config {}) needs no restart to stay gone.
+            restart_needed = (result_config if result_config is not None else {}) != config
     module.exit_json(changed=changed, config=result_config, diff={'before': config if text is not None else {}, 'after': result_config or {}},
                      flags=dict((where, sorted(names)) for where, names in flags.items()), stale=stale,
                      restart_needed=restart_needed, again=False)

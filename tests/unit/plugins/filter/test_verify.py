@@ -174,3 +174,15 @@ def test_an_endpoint_in_anothers_namespace_probes_from_there_with_its_address():
     # Nobody probes the second name as a destination, nor web1 from its own namespace.
     assert not [label for label in targets['expect'] if label.endswith('/side') or label == 'node1/side|node1/web1']
     assert [target['netns'] for target in targets['connect'] if target['label'].startswith('node1/side|')] == ['side', 'side']
+
+
+def test_containers_outside_the_fabrics_network_are_not_probed_as_its_endpoints():
+    # Docker's own default bridge (the routed fabric, or bridge_nat_docker off): 172.17.0.2 on
+    # every node, not reachable across nodes, not part of the fabric.
+    plan = dict((name, dict(item, cluster_cidr='172.19.0.0/16')) for name, item in PLAN.items())
+    docker = {'node1': {'running': True, 'containers': [docker_container('web', address='172.17.0.2/16', pid=101),
+                                                        docker_container('app', address='172.19.11.130/25', pid=102)]}}
+    labels = fabric_probe_targets(plan, 'node1', 7777, {}, docker=docker)['expect']
+    assert 'node1/docker:app|node2/web2' in labels
+    assert not [label for label in labels if 'docker:web' in label]
+    assert [listener['netns'] for listener in fabric_listeners(plan, 'node1', 7777, docker=docker)][-1] == '/proc/102/ns/net'

@@ -145,3 +145,9 @@ def test_requests_go_over_the_unix_socket(tmp_path):
         server.shutdown()
         server.server_close()
         os.unlink(path)
+
+
+def test_import_fails_on_a_single_error_answer_too():
+    docker, _fake = api({('POST', '/v1.41/images/create'): (200, '{"error": "archive/tar: invalid tar header"}', JSON)})
+    with pytest.raises(FabricError, match='importing busybox:local into Docker failed: archive/tar: invalid tar header'):
+        docker.import_image(b'', 'busybox', 'local')

@@ -94,3 +94,13 @@ def test_a_cgroup_that_stays_busy_is_reported(tmp_path, monkeypatch):
         raise OSError(errno.EBUSY, 'Device or resource busy', path)
     monkeypatch.setattr(os, 'rmdir', busy)
     assert remove_cgroup('/linuxnet-lab-x-node1', root=str(root), timeout=0.05) == [str(root / 'memory' / 'linuxnet-lab-x-node1')]
+
+
+def test_a_machines_cgroup_goes_from_a_unified_hierarchy_too(tmp_path):
+    # cgroup v2: the machine's cgroup is right under the root, next to the controllers' files.
+    root = tmp_path / 'cgroup'
+    (root / 'linuxnet-lab-x-node1' / 'abc123').mkdir(parents=True)
+    (root / 'system.slice').mkdir()
+    (root / 'cgroup.procs').write_text('')
+    assert remove_cgroup('/linuxnet-lab-x-node1', root=str(root), timeout=0.1) == []
+    assert sorted(path.name for path in root.iterdir()) == ['cgroup.procs', 'system.slice']

@@ -71,7 +71,7 @@ def test_alias_round_trip():
                                                       'attached': False, 'sharers': [], 'address': '10.0.0.5/24'}
     assert parse_alias(alias_for('o1', dict(endpoint, address=None)))['address'] is None
     assert parse_alias(alias_for('o1', dict(endpoint, docker_container='web-1')))['attached'] is True
-    assert parse_alias(alias_for('o1', dict(endpoint, sharers=['side', 'logs'])))['sharers'] == ['side', 'logs']
+    assert parse_alias(alias_for('o1', dict(endpoint, sharers=['side', 'logs'])))['sharers'] == ['logs', 'side']
     assert parse_alias('some other alias') is None
     assert parse_alias(None) is None
 
@@ -322,3 +322,31 @@ def test_a_sharer_of_a_sharer_is_refused():
     with pytest.raises(OptionError, match="'side' is not an endpoint of this list with a namespace of its own"):
         desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24'}, {'name': 'side', 'netns_of': 'web1'},
                                   {'name': 'third', 'netns_of': 'side'}]))
+
+
+def owned_with_sharer(web):
+    alias_owner = {'owner': 'o1', 'name': 'web1', 'netns': 'web1', 'created_netns': True, 'attached': False, 'sharers': ['side'],
+                   'host_interface': web['host_interface']}
+    return {'web1': alias_owner,
+            'side': {'owner': 'o1', 'name': 'side', 'netns': 'side', 'created_netns': True, 'attached': True, 'sharers': [],
+                     'host_interface': None}}
+
+
+def test_removing_an_endpoint_removes_the_names_of_its_namespace():
+    desired = desired_endpoints(params([{'name': 'web1'}], state='absent'))
+    web = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24'}]))['endpoints'][0]
+    plan = plan_endpoints(desired, current({}, owned_with_sharer(web)))
+    assert plan.descriptions() == ['delete netns side', 'delete netns web1', 'await removal host interfaces (count=1, netns=None)']
+
+
+def test_a_name_this_call_does_not_mention_stays_recorded_without_purge():
+    desired = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24'}]))
+    web = desired['endpoints'][0]
+    observed = healthy(web)
+    observed['host_link']['alias'] = alias_for('o1', dict(web, created_netns=True, sharers=['side']))
+    assert plan_endpoints(desired, current({'web1': observed}, owned_with_sharer(web))).descriptions() == []
+    # With purge, the name goes and the record with it.
+    purged = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24'}], purge=True))
+    descriptions = plan_endpoints(purged, current({'web1': observed}, owned_with_sharer(web))).descriptions()
+    assert descriptions[-1] == 'delete netns side'
+    assert 'sharers' not in descriptions[0]
