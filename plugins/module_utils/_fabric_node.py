@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._endpoints import plan_published_ports, read, resulting_endpoints
 from ansible_collections.linuxnet.fabric.plugins.module_utils._ethtool import tx_checksum
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import execute
+from ansible_collections.linuxnet.fabric.plugins.module_utils._files import read_text, write_atomically
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netfilter import make_backend
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan import Plan
@@ -44,21 +44,21 @@ class FabricNode(object):
     """A node's part of the fabric; construction validates every option (OptionError)."""
 
     def __init__(self, params, run_command):
-        # With `auto` on a node without iptables, nothing can drop in its FORWARD and no accept of
-        # the fabric can be there: the forward accepts are left out entirely.
+        # `auto` looks at iptables once; that read also serves the forward accepts' plan. On a node
+        # without iptables nothing can drop in its FORWARD and no accept of the fabric can be
+        # there: the forward accepts are left out entirely.
+        self.forward_read = None
         no_iptables = False
         if params.get('forward_accept') == 'auto' and params.get('forward_backend') == 'iptables':
             try:
-                probe = make_backend('iptables', run_command)
+                backend = make_backend('iptables', run_command)
             except FabricError:
                 no_iptables = True
                 params = dict(params, forward_accept='never')
             else:
-                if params['state'] == 'present':
-                    probe.read()
-                    params = dict(params, forward_accept=forward_accept_wanted('auto', probe.existing_tables))
-                else:
-                    params = dict(params, forward_accept='always')
+                self.forward_read = (backend, backend.read())
+                params = dict(params, forward_accept=forward_accept_wanted('auto', backend.existing_tables)
+                              if params['state'] == 'present' else 'always')
         elif params.get('forward_accept') == 'auto':
             # Removal removes them anyway; in the collection's own nft table they leave no trace.
             params = dict(params, forward_accept='always')
@@ -189,10 +189,13 @@ class FabricNode(object):
             owned_ports = [item['host_interface'] for item in self.endpoints_current['owned'].values()]
             before['endpoints'], after['endpoints'] = endpoints_plan.before, endpoints_plan.after
         if self.forward_rules:
-            forward_backend = make_backend(self.params['forward_backend'], self.run_command)
+            if self.forward_read is None:
+                forward_backend = make_backend(self.params['forward_backend'], self.run_command)
+                self.forward_read = (forward_backend, forward_backend.read())
+            forward_backend, forward_current = self.forward_read
             self.backends[forward_backend.kind] = forward_backend
             with self.naming('nat_rules'):
-                self.nat_plans.append(plan_rules(self.forward_rules, forward_backend.read(), self.params['owner'],
+                self.nat_plans.append(plan_rules(self.forward_rules, forward_current, self.params['owner'],
                                                  backend=forward_backend.kind))
         routes_current = read_routes(node)
         vxlan_plan = None
@@ -284,14 +287,6 @@ def subnet_env_file(params, parts):
     return path, content
 
 
-def read_text(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
 def write_text(path, content):
     """Write (atomically, 0644, its directory made 0755) or, content None, remove the file and its
     directory when it is left empty (flanneld's /run/flannel)."""
@@ -303,13 +298,4 @@ def write_text(path, content):
             os.rmdir(directory)
         return
     os.makedirs(directory, mode=0o755, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.')
-    try:
-        with os.fdopen(handle, 'w') as output:
-            output.write(content)
-        os.chmod(temporary, 0o644)
-        os.rename(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, content)

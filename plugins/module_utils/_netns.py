@@ -158,15 +158,21 @@ def _make_run_dir_shared():
     _check(libc.mount(b'', run_dir, b'none', MS_SHARED | MS_REC, None), 'making %s a shared mount' % NETNS_RUN_DIR)
 
 
-def create(name):
-    """Create the named namespace (like `ip netns add`). The name must not exist yet."""
-    libc = _libc()
+def _new_mount_point(name):
+    """The empty file a namespace is bound onto, under the shared /run/netns; the name must be new."""
     _make_run_dir_shared()
     path = path_of(name)
     try:
         os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
     except FileExistsError:
         raise NamespaceError('%s already exists' % describe(name))
+    return path
+
+
+def create(name):
+    """Create the named namespace (like `ip netns add`). The name must not exist yet."""
+    libc = _libc()
+    path = _new_mount_point(name)
     original = os.open('/proc/thread-self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
     try:
         try:
@@ -188,14 +194,8 @@ def attach(name, source):
     (like `ip netns attach`). The name must not exist yet; deleting the name later leaves the
     namespace to whoever holds it."""
     libc = _libc()
-    fd = open_netns(source)
-    os.close(fd)
-    _make_run_dir_shared()
-    path = path_of(name)
-    try:
-        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
-    except FileExistsError:
-        raise NamespaceError('%s already exists' % describe(name))
+    os.close(open_netns(source))  # a live network namespace, or an error naming it
+    path = _new_mount_point(name)
     try:
         _check(libc.mount(path_of(source).encode(), path.encode(), b'none', MS_BIND, None), 'binding %s to %s' % (source, path))
     except NamespaceError:

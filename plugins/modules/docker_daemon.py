@@ -132,7 +132,6 @@ flags:
 
 import json
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -140,18 +139,9 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _docker_daemon as docker
 from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._files import read_text, write_atomically
 
 PROC = '/proc'
-
-
-def read_text(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise FabricError('%s could not be read: %s' % (path, error.strerror or error))
 
 
 def running_flags():
@@ -186,21 +176,6 @@ def service_flags(paths):
             if flags:
                 found[name] = flags
     return found
-
-
-def write_file(path, text, mode=0o644):
-    """Replace `path` atomically (a temporary file in its directory, then rename)."""
-    directory = os.path.dirname(path) or '.'
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.')
-    try:
-        with os.fdopen(handle, 'w') as output:
-            output.write(text)
-        os.chmod(temporary, mode)
-        os.rename(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def main():
@@ -238,19 +213,21 @@ def main():
             after = docker.merged(config, settings)
             changed = text is None or after != config
             new_record = docker.recorded(record, config, settings, text is not None, os.path.isdir(directory), text)
+            # The running daemon's default network, asked once (None: no dockerd answers).
             running = DockerAPI(params['socket'])
-            if record is None and settings.get('bip') is not None and config.get('bip') is None and running.ping():
+            bridge = running.network('bridge') if running.ping() else None
+            if record is None and settings.get('bip') is not None and config.get('bip') is None and bridge is not None:
                 # What docker0 has before the fabric's bip, for teardown (see bridge_step).
-                new_record['bridge_before'] = docker.running_bridge(running.network('bridge'))
+                new_record['bridge_before'] = docker.running_bridge(bridge)
             if not module.check_mode:
                 if changed:
                     os.makedirs(os.path.dirname(record_file), exist_ok=True)
                     if new_record != record:
-                        write_file(record_file, json.dumps(new_record, indent=2, sort_keys=True) + '\n', 0o600)
+                        write_atomically(record_file, json.dumps(new_record, indent=2, sort_keys=True) + '\n', 0o600)
                     os.makedirs(directory, exist_ok=True)
-                    write_file(path, docker.rendered(after, text))
+                    write_atomically(path, docker.rendered(after, text))
                 elif record is not None and new_record != record:
-                    write_file(record_file, json.dumps(new_record, indent=2, sort_keys=True) + '\n', 0o600)
+                    write_atomically(record_file, json.dumps(new_record, indent=2, sort_keys=True) + '\n', 0o600)
             result_config = after
         else:
             if record is None:
@@ -262,8 +239,8 @@ def main():
             step = docker.bridge_step(record, after)
             if step is not None:
                 if not module.check_mode:
-                    write_file(path, docker.rendered(step, text))
-                    write_file(record_file, json.dumps(dict(record, bridge_step_done=True), indent=2, sort_keys=True) + '\n', 0o600)
+                    write_atomically(path, docker.rendered(step, text))
+                    write_atomically(record_file, json.dumps(dict(record, bridge_step_done=True), indent=2, sort_keys=True) + '\n', 0o600)
                 module.exit_json(changed=True, config=step, diff={'before': config, 'after': step}, stale=[], restart_needed=True,
                                  again=True, flags=dict((where, sorted(names)) for where, names in flags.items()))
             remove_directory = remove_file and not record.get('directory_existed')
@@ -277,12 +254,12 @@ def main():
                 else:
                     new_text = docker.restored_text(after, record, text)
                     if new_text != text:
-                        write_file(path, new_text)
+                        write_atomically(path, new_text)
                 os.unlink(record_file)
             result_config = None if remove_file else after
         stale = []
         if params['state'] == 'present':
-            stale = docker.stale_settings(result_config, running.network('bridge')) if running.ping() else []
+            stale = docker.stale_settings(result_config, bridge)
             restart_needed = changed or bool(stale)
         else:
             # A file gone already (config {}) needs no restart to stay gone.

@@ -102,6 +102,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._files import read_text
 from ansible_collections.linuxnet.fabric.plugins.module_utils._node_facts import json_file
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import (
     key_of,
@@ -117,14 +118,6 @@ CREATED_DIRECTORY = 'created_directory'
 def normalised(value):
     """Sysctl values compare field by field (the kernel separates fields with tabs)."""
     return None if value is None else ' '.join(str(value).split())
-
-
-def read_text(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
 
 
 def check_directory(option, path):
