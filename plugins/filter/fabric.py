@@ -9,6 +9,7 @@ every error names the host(s) and the variable to fix.
 
 from __future__ import annotations
 
+import re
 import traceback
 
 from ansible.errors import AnsibleFilterError
@@ -17,6 +18,7 @@ from ansible_collections.linuxnet.fabric.plugins.filter.etcd import EtcdPlanErro
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _overlay
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_client import TRANSPORTS, check_endpoints
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import endpoint_fields
 
 try:
     import netaddr
@@ -150,6 +152,51 @@ def _derived_subnet(name, address, network, cluster, prefix):
     return netaddr.IPNetwork('%s/%d' % (netaddr.IPAddress(cluster.first + index * 2 ** (32 - prefix)), prefix))
 
 
+def _endpoint_items(name, variables):
+    """A host's fabric_endpoints checked on their own (no subnet needed): [{name, address (int or
+    None), publish, docker_container?, netns_of?}]. Names, Docker names and published ports go
+    through the endpoints module's own check (endpoint_fields), so the controller and the node
+    apply one set of rules; errors read `<host>: fabric_endpoints[i].<field> ...`."""
+    endpoints = variables.get('fabric_endpoints') or []
+    if not isinstance(endpoints, list):
+        raise PlanError('%s: fabric_endpoints must be a list of {name, address, publish}' % name)
+    names = set()
+    published = {}
+    planned = []
+    for position, endpoint in enumerate(endpoints):
+        where = 'fabric_endpoints[%d]' % position
+        try:
+            endpoint_name, container, _rules = endpoint_fields(endpoint, where, published)
+        except OptionError as error:
+            raise PlanError('%s: %s %s' % (name, error.option, error.problem))
+        if endpoint_name in names:
+            raise PlanError("%s: %s.name: '%s' is used twice" % (name, where, endpoint_name))
+        names.add(endpoint_name)
+        address = int(_address(endpoint['address'], '%s: %s.address' % (name, where))) if endpoint.get('address') else None
+        if endpoint.get('netns_of'):
+            # Docker's --network container:<name> for the fabric's endpoints: a name for another
+            # endpoint's namespace, with that one's interface and address.
+            for option in ('address', 'publish', 'docker_container'):
+                if endpoint.get(option):
+                    raise PlanError("%s: %s.%s: an endpoint with netns_of has the namespace, interface and address of '%s'; "
+                                    "it has no %s of its own" % (name, where, option, endpoint['netns_of'], option))
+            planned.append({'name': endpoint_name, 'address': None, 'publish': [], 'netns_of': str(endpoint['netns_of']),
+                            'position': position})
+            continue
+        planned.append({'name': endpoint_name, 'address': address, 'publish': list(endpoint.get('publish') or []),
+                        'position': position})
+        if container:
+            # The endpoint is a Docker container's namespace (started with --network none).
+            planned[-1]['docker_container'] = str(container)
+    owners = dict((endpoint['name'], endpoint) for endpoint in planned)
+    for endpoint in planned:
+        target = owners.get(endpoint.get('netns_of')) if endpoint.get('netns_of') else None
+        if endpoint.get('netns_of') and (target is None or target.get('netns_of')):
+            raise PlanError("%s: fabric_endpoints[%d].netns_of: '%s' is not an endpoint of %s with a namespace of its own" % (
+                name, endpoint['position'], endpoint['netns_of'], name))
+    return planned
+
+
 def _endpoints(name, variables, subnet, pool, mode, existing):
     """Endpoints of a node with addresses: given ones, then the ones they have now, then the next free.
 
@@ -157,52 +204,23 @@ def _endpoints(name, variables, subnet, pool, mode, existing):
     endpoints, which matters with hundreds per node. With `subnet` None (an overlay node whose
     lease is not known yet) the endpoints are only checked.
     """
-    endpoints = variables.get('fabric_endpoints') or []
-    if not isinstance(endpoints, list):
-        raise PlanError('fabric_endpoints of %s must be a list of {name, address, publish}' % name)
+    planned = _endpoint_items(name, variables)
     prefixlen = 32 if mode == 'routed' else (subnet.prefixlen if subnet is not None else None)
     taken = {}
-    names = set()
-    planned = []
-    for position, endpoint in enumerate(endpoints):
-        where = 'fabric_endpoints[%d] of %s' % (position, name)
-        if not isinstance(endpoint, dict) or not endpoint.get('name'):
-            raise PlanError('%s must be a dict with at least a name' % where)
-        if endpoint['name'] in names:
-            raise PlanError("%s: name '%s' is used twice on %s" % (where, endpoint['name'], name))
-        names.add(endpoint['name'])
-        address = None
-        if endpoint.get('address') and subnet is None:
-            _address(endpoint['address'], where + '.address')
-            raise PlanError('%s.address: an overlay node\'s subnet comes from its lease, so its endpoints\' addresses are '
-                            'known only then; give %s a fixed fabric_node_subnet to set addresses' % (where, name))
-        if endpoint.get('address'):
-            address = int(_address(endpoint['address'], where + '.address'))
-            if address not in pool:
-                raise PlanError('%s.address: %s is not a free address of the node subnet %s (%s..%s)' % (
-                    where, netaddr.IPAddress(address), subnet, netaddr.IPAddress(pool[0]), netaddr.IPAddress(pool[-1])))
-            if address in taken:
-                raise PlanError('%s.address: %s is also the address of endpoint %s' % (where, netaddr.IPAddress(address), taken[address]))
-            taken[address] = endpoint['name']
-        if endpoint.get('netns_of'):
-            # Docker's --network container:<name> for the fabric's endpoints: a name for another
-            # endpoint's namespace, with that one's interface and address.
-            for option in ('address', 'publish', 'docker_container'):
-                if endpoint.get(option):
-                    raise PlanError("%s.%s: an endpoint with netns_of has the namespace, interface and address of '%s'; "
-                                    "it has no %s of its own" % (where, option, endpoint['netns_of'], option))
-            planned.append({'name': str(endpoint['name']), 'address': None, 'publish': [], 'netns_of': str(endpoint['netns_of'])})
+    for endpoint in planned:
+        where = '%s: fabric_endpoints[%d].address' % (name, endpoint.pop('position'))
+        address = endpoint['address']
+        if address is None:
             continue
-        planned.append({'name': str(endpoint['name']), 'address': address, 'publish': list(endpoint.get('publish') or [])})
-        if endpoint.get('docker_container'):
-            # The endpoint is a Docker container's namespace (started with --network none).
-            planned[-1]['docker_container'] = str(endpoint['docker_container'])
-    owners = dict((endpoint['name'], endpoint) for endpoint in planned)
-    for position, endpoint in enumerate(planned):
-        target = owners.get(endpoint.get('netns_of')) if endpoint.get('netns_of') else None
-        if endpoint.get('netns_of') and (target is None or target.get('netns_of')):
-            raise PlanError("fabric_endpoints[%d] of %s.netns_of: '%s' is not an endpoint of %s with a namespace of its own" % (
-                position, name, endpoint['netns_of'], name))
+        if subnet is None:
+            raise PlanError('%s: an overlay node\'s subnet comes from its lease, so its endpoints\' addresses are '
+                            'known only then; give %s a fixed fabric_node_subnet to set addresses' % (where, name))
+        if address not in pool:
+            raise PlanError('%s: %s is not a free address of the node subnet %s (%s..%s)' % (
+                where, netaddr.IPAddress(address), subnet, netaddr.IPAddress(pool[0]), netaddr.IPAddress(pool[-1])))
+        if address in taken:
+            raise PlanError('%s: %s is also the address of endpoint %s' % (where, netaddr.IPAddress(address), taken[address]))
+        taken[address] = endpoint['name']
     sharing = [endpoint for endpoint in planned if endpoint.get('netns_of')]
     planned = [endpoint for endpoint in planned if not endpoint.get('netns_of')]
     if subnet is None:
@@ -220,7 +238,7 @@ def _endpoints(name, variables, subnet, pool, mode, existing):
         if endpoint['address'] is None:
             endpoint['address'] = next(free, None)
             if endpoint['address'] is None:
-                raise PlanError('fabric_endpoints of %s: %d endpoints do not fit in the node subnet %s' % (
+                raise PlanError('%s: fabric_endpoints: %d endpoints do not fit in the node subnet %s' % (
                     name, len(planned), subnet))
             taken[endpoint['address']] = endpoint['name']
     for endpoint in planned:
@@ -486,8 +504,39 @@ def _overlay_plan(names, hostvars, etcd_hosts, leases):
     return plans
 
 
+def _named_hosts(message, hosts):
+    """The hosts a plan error names (every message names the host or hosts to fix)."""
+    return [host for host in hosts if re.search(r'(?<![\w.-])%s(?![\w-])' % re.escape(host), message)]
+
+
+def fabric_plan_problems(names, hostvars, gateways=None, etcd_hosts=None):
+    """{host: [messages]} of what is wrong in the inventory; empty when fabric_plan will succeed.
+
+    For playbooks that must stop before any change, on the host that owns the bad value: every
+    host's own fabric_endpoints are checked first (so all their errors show in one run), then the
+    plan as a whole; an error of the whole plan goes to the hosts it names, or to every host when
+    it is about the cluster's settings.
+    """
+    names = list(names or [])
+    everyone = names + [gateway for gateway in (gateways or []) if gateway not in names]
+    problems = {}
+    for name in everyone:
+        try:
+            _endpoint_items(name, hostvars[name])
+        except PlanError as error:
+            problems.setdefault(name, []).append(str(error))
+    if problems:
+        return problems
+    try:
+        fabric_plan(names, hostvars, gateways, etcd_hosts)
+    except PlanError as error:
+        for host in _named_hosts(str(error), everyone) or everyone:
+            problems.setdefault(host, []).append(str(error))
+    return problems
+
+
 class FilterModule(object):
     """linuxnet.fabric planning filters."""
 
     def filters(self):
-        return {'fabric_plan': fabric_plan}
+        return {'fabric_plan': fabric_plan, 'fabric_plan_problems': fabric_plan_problems}

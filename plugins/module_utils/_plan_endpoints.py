@@ -82,12 +82,16 @@ def parse_alias(alias):
             'address': fields.get('address')}
 
 
-def _port_range(option, text):
+def _port_range(option, spec, side, text):
+    """A side ('host' or 'container') of a publish spec: its first and last port."""
     first, _separator, last = text.partition('-')
-    first = _validate.port(option, int(first))
-    last = _validate.port(option, int(last)) if last else first
+    first = int(first)
+    last = int(last) if last else first
+    for port in (first, last):
+        if not 1 <= port <= 65535:
+            raise OptionError(option, "'%s': %s port %d is out of range (1..65535)" % (spec, side, port))
     if last < first:
-        raise OptionError(option, "'%s' is a range that ends before it starts" % text)
+        raise OptionError(option, "'%s': the %s port range %s ends before it starts" % (spec, side, text))
     return first, last
 
 
@@ -96,8 +100,8 @@ def parse_publish(option, text):
     match = PUBLISH_PATTERN.match(str(text).strip())
     if not match:
         raise OptionError(option, "'%s' must look like 8080:80/tcp, 8000-8009:8000-8009/udp or 127.0.0.1:8080:80" % text)
-    host = _port_range(option, match.group('host_port'))
-    container = _port_range(option, match.group('container_port'))
+    host = _port_range(option, text, 'host', match.group('host_port'))
+    container = _port_range(option, text, 'container', match.group('container_port'))
     if host[1] - host[0] != container[1] - container[0]:
         raise OptionError(option, "'%s' maps %d host ports to %d container ports" % (
             text, host[1] - host[0] + 1, container[1] - container[0] + 1))
@@ -106,6 +110,40 @@ def parse_publish(option, text):
         host_address = str(_validate.ip_address(option, host_address, version=4))
     return {'protocol': match.group('protocol') or 'tcp', 'host_ports': host, 'container_ports': container,
             'host_address': host_address, 'text': str(text).strip()}
+
+
+def endpoint_fields(item, where, published):
+    """An endpoint's own fields that need nothing of the node: (name, docker_container, publish rules).
+
+    The one check of them: the endpoints module runs it on the node and the filter fabric_plan on
+    the controller, before any change, so the two cannot disagree. `where` names the item in the
+    caller's terms (`endpoints[1]`, `fabric_endpoints[1]`); `published` maps (host address,
+    protocol, host port) to the option that published it, across the caller's endpoints.
+    """
+    if not isinstance(item, dict):
+        raise OptionError(where, 'must be a dict with at least a name, not %r' % (item,))
+    name = item.get('name')
+    if not name or not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise OptionError(where + '.name', "'%s' must be 1 to 64 letters, digits, '_', '.' or '-'" % (name,))
+    container = item.get('docker_container')
+    if container is not None and not DOCKER_NAME_PATTERN.match(str(container)):
+        raise OptionError(where + '.docker_container', "'%s' is not a Docker container name" % container)
+    texts = item.get('publish') or []
+    if not isinstance(texts, list):
+        raise OptionError(where + '.publish', 'must be a list of specs like 8080:80/tcp, not %r' % (texts,))
+    publish = []
+    for index, text in enumerate(texts):
+        option = '%s.publish[%d]' % (where, index)
+        rule = parse_publish(option, text)
+        for port in range(rule['host_ports'][0], rule['host_ports'][1] + 1):
+            key = (rule['host_address'] or '*', rule['protocol'], port)
+            if key in published:
+                raise OptionError(option, "'%s': %s port %d%s is also published by %s" % (
+                    rule['text'], rule['protocol'], port, ' on %s' % rule['host_address'] if rule['host_address'] else '',
+                    published[key]))
+            published[key] = option
+        publish.append(rule)
+    return name, container, publish
 
 
 def desired_endpoints(params):
@@ -132,9 +170,7 @@ def desired_endpoints(params):
     sharing = []
     for position, item in enumerate(params.get('endpoints') or []):
         where = 'endpoints[%d]' % position
-        name = item.get('name')
-        if not name or not NAME_PATTERN.match(str(name)):
-            raise OptionError(where + '.name', "'%s' must be 1 to 64 letters, digits, '_', '.' or '-'" % name)
+        name, container, publish = endpoint_fields(item, where, seen['published'])
         unique('name', name, where + '.name')
         if item.get('netns_of') is not None:
             endpoints.append(_sharing_endpoint(item, where, unique))
@@ -166,21 +202,6 @@ def desired_endpoints(params):
             address = (address, prefixlen)
         elif params.get('state', 'present') == 'present':
             raise OptionError(where + '.address', 'is required')
-        container = item.get('docker_container')
-        if container is not None and not DOCKER_NAME_PATTERN.match(str(container)):
-            raise OptionError(where + '.docker_container', "'%s' is not a Docker container name" % container)
-        publish = []
-        for index, text in enumerate(item.get('publish') or []):
-            option = '%s.publish[%d]' % (where, index)
-            rule = parse_publish(option, text)
-            for port in range(rule['host_ports'][0], rule['host_ports'][1] + 1):
-                key = (rule['host_address'] or '*', rule['protocol'], port)
-                if key in seen['published']:
-                    raise OptionError(option, '%s port %d%s is also published by %s' % (
-                        rule['protocol'], port, ' on %s' % rule['host_address'] if rule['host_address'] else '',
-                        seen['published'][key]))
-                seen['published'][key] = option
-            publish.append(rule)
         endpoints.append({
             'name': name,
             'netns': netns,

@@ -52,6 +52,11 @@ expect_failure() {
             || grep -q "TASK \[linuxnet.fabric.\(bridge_nat\|routed\) :" "$work/$name.out"; then
         echo "FAIL $name: a task after the plan ran"; cat "$work/$name.out"; exit 1
     fi
+    # A failure whose message names hosts is on one of them (the one that owns the bad value);
+    # one without a host name is about a cluster-wide setting.
+    if grep "^fatal: \[" "$work/$name.out" | grep -E '"msg": ".*\bnode[0-9]' | grep -vE '^fatal: \[([a-z0-9]+)\].*"msg": ".*\b\1\b'; then
+        echo "FAIL $name: a host failed with a message about another host"; cat "$work/$name.out"; exit 1
+    fi
     echo "ok   $name"
 }
 
@@ -78,7 +83,24 @@ inventory routed_without_gateway "" "" "    fabric_mode: routed"
 expect_failure routed_without_gateway "fabric_mode routed needs exactly one host in the group fabric_gateway"
 
 inventory endpoint_outside "          fabric_endpoints: [{name: web1, address: 10.1.2.3}]" "" ""
-expect_failure endpoint_outside "fabric_endpoints[0] of node1.address" "not a free address of the node subnet"
+expect_failure endpoint_outside "node1: fabric_endpoints[0].address" "not a free address of the node subnet"
+
+# Endpoint names and published ports are checked on the controller by the endpoints module's own
+# code, and reported on the host that owns them (fatal: [node2]), not on the host the plan ran on.
+inventory endpoint_name_space "" "          fabric_endpoints: [{name: web}, {name: 'eth 0'}]" ""
+expect_failure endpoint_name_space "fatal: [node2]" "node2: fabric_endpoints[1].name 'eth 0' must be"
+
+inventory endpoint_name_slash "" "          fabric_endpoints: [{name: a/b}]" ""
+expect_failure endpoint_name_slash "fatal: [node2]" "node2: fabric_endpoints[0].name 'a/b' must be"
+
+inventory publish_protocol "" "          fabric_endpoints: [{name: web, publish: ['80:80/sctpx']}]" ""
+expect_failure publish_protocol "fatal: [node2]" "node2: fabric_endpoints[0].publish[0] '80:80/sctpx' must look like"
+
+inventory publish_port_high "" "          fabric_endpoints: [{name: db}, {name: web, publish: ['99999:80/tcp']}]" ""
+expect_failure publish_port_high "fatal: [node2]" "node2: fabric_endpoints[1].publish[0] '99999:80/tcp': host port 99999 is out of range (1..65535)"
+
+inventory publish_port_zero "          fabric_endpoints: [{name: web, publish: ['0:80/tcp']}]" "" ""
+expect_failure publish_port_zero "fatal: [node1]" "node1: fabric_endpoints[0].publish[0] '0:80/tcp': host port 0 is out of range (1..65535)"
 
 inventory same_underlay "" "          fabric_underlay_address: 10.88.0.11" ""
 expect_failure same_underlay "node1 and node2 have the same underlay address" "fabric_underlay_address"

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.linuxnet.fabric.plugins.filter.fabric import PlanError, fabric_plan
+from ansible_collections.linuxnet.fabric.plugins.filter.fabric import PlanError, fabric_plan, fabric_plan_problems
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import desired_endpoints
 
 
 def facts(address, endpoints=()):
@@ -113,14 +115,14 @@ def test_docker_takes_the_upper_half_of_the_subnet():
      ['node1 and node2 have the same underlay address', 'fabric_underlay_address']),
     (['node1'], three(node1={'ansible_facts': {}}), [], ['node1 has no underlay address', 'fabric_underlay_address']),
     (['node1', 'node2'], three(**{'node1': {'fabric_mode': 'routed'}, 'node2': {'fabric_mode': 'routed'}}), [], ['fabric_gateway', 'found 0']),
-    (['node1'], three(node1={'fabric_endpoints': [{'name': 'a'}, {'name': 'a'}]}), [], ["fabric_endpoints[1] of node1", "'a' is used twice"]),
+    (['node1'], three(node1={'fabric_endpoints': [{'name': 'a'}, {'name': 'a'}]}), [], ["node1: fabric_endpoints[1].name", "'a' is used twice"]),
     (['node1'], three(node1={'fabric_endpoints': [{'name': 'a', 'address': '172.19.12.5'}]}), [],
-     ['fabric_endpoints[0] of node1.address', 'not a free address']),
-    (['node1'], three(node1={'fabric_endpoints': [{'name': 'a', 'address': '172.19.11.1'}]}), [], ['fabric_endpoints[0] of node1.address']),
+     ['node1: fabric_endpoints[0].address', 'not a free address']),
+    (['node1'], three(node1={'fabric_endpoints': [{'name': 'a', 'address': '172.19.11.1'}]}), [], ['node1: fabric_endpoints[0].address']),
     (['node1'], three(node1={'fabric_endpoints': [{'name': 'a', 'address': '172.19.11.5'}, {'name': 'b', 'address': '172.19.11.5'}]}),
-     [], ['fabric_endpoints[1] of node1.address', 'also the address of endpoint a']),
+     [], ['node1: fabric_endpoints[1].address', 'also the address of endpoint a']),
     (['node1'], three(node1={'fabric_node_subnet': '172.19.11.0/30', 'fabric_endpoints': [{'name': 'a'}, {'name': 'b'}]}),
-     [], ['fabric_endpoints of node1', 'do not fit']),
+     [], ['node1: fabric_endpoints:', 'do not fit']),
     (['node1'], three(node1={'ansible_facts': {'default_ipv4': {'address': '10.88.1.44', 'interface': 'eth0', 'prefix': '16'}},
                              'fabric_node_subnet_prefix': 20}), [], ['node1', 'beyond the 16 subnets', 'fabric_node_subnet']),
     (['node1'], three(node1={'ansible_facts': {'linuxnet_fabric': {'underlay': {}}}}), [], ['node1 has no underlay address']),
@@ -249,8 +251,8 @@ def test_docker_gets_the_upper_half_of_the_lease():
     ({}, {'node1': {'fabric_node_subnet': '10.5.7.0/24'}, 'node2': {'fabric_node_subnet': '10.5.7.0/24'}},
      'fabric_node_subnet of node1 (10.5.7.0/24) and of node2 (10.5.7.0/24) overlap'),
     ({}, {'node1': {'fabric_endpoints': [{'name': 'a', 'address': '10.5.7.9'}]}},
-     "fabric_endpoints[0] of node1.address: an overlay node's subnet comes from its lease"),
-    ({}, {'node1': {'fabric_endpoints': [{'name': 'a'}, {'name': 'a'}]}}, "name 'a' is used twice on node1"),
+     "node1: fabric_endpoints[0].address: an overlay node's subnet comes from its lease"),
+    ({}, {'node1': {'fabric_endpoints': [{'name': 'a'}, {'name': 'a'}]}}, "node1: fabric_endpoints[1].name: 'a' is used twice"),
     ({'fabric_overlay_etcd_transport': 'grpc'}, {}, "fabric_overlay_etcd_transport is 'grpc'"),
     ({'fabric_overlay_etcd_endpoints': ['10.88.0.11:2379']}, {}, "fabric_overlay_etcd_endpoints '10.88.0.11:2379' is not an etcd client URL"),
 ])
@@ -281,13 +283,80 @@ def test_an_endpoint_can_have_another_endpoints_namespace():
 
 
 @pytest.mark.parametrize('endpoints, fragment', [
-    ([{'name': 'side', 'netns_of': 'nobody'}], "fabric_endpoints[0] of node1.netns_of: 'nobody' is not an endpoint of node1"),
+    ([{'name': 'side', 'netns_of': 'nobody'}], "node1: fabric_endpoints[0].netns_of: 'nobody' is not an endpoint of node1"),
     ([{'name': 'web'}, {'name': 'side', 'netns_of': 'web'}, {'name': 'third', 'netns_of': 'side'}],
-     "fabric_endpoints[2] of node1.netns_of: 'side' is not an endpoint of node1 with a namespace of its own"),
-    ([{'name': 'web'}, {'name': 'side', 'netns_of': 'web', 'address': '172.19.11.9'}], 'fabric_endpoints[1] of node1.address'),
-    ([{'name': 'web'}, {'name': 'side', 'netns_of': 'web', 'publish': ['80:80']}], 'fabric_endpoints[1] of node1.publish'),
+     "node1: fabric_endpoints[2].netns_of: 'side' is not an endpoint of node1 with a namespace of its own"),
+    ([{'name': 'web'}, {'name': 'side', 'netns_of': 'web', 'address': '172.19.11.9'}], 'node1: fabric_endpoints[1].address'),
+    ([{'name': 'web'}, {'name': 'side', 'netns_of': 'web', 'publish': ['80:80']}], 'node1: fabric_endpoints[1].publish'),
 ])
 def test_a_bad_netns_of_names_the_host_and_the_variable(endpoints, fragment):
     with pytest.raises(PlanError) as error:
         fabric_plan(['node1'], three(node1={'fabric_endpoints': endpoints}))
     assert fragment in str(error.value)
+
+
+# Every bad endpoint input the issues reported, through the controller's check: the message names
+# the host, the inventory variable with its position, and the value.
+BAD_ENDPOINTS = [
+    ([{'name': 'eth 0'}], "node2: fabric_endpoints[0].name 'eth 0' must be 1 to 64 letters"),
+    ([{'name': 'web'}, {'name': 'a/b'}], "node2: fabric_endpoints[1].name 'a/b' must be 1 to 64 letters"),
+    ([{'name': 'web', 'publish': ['80:80/sctpx']}], "node2: fabric_endpoints[0].publish[0] '80:80/sctpx' must look like"),
+    ([{'name': 'db'}, {'name': 'web', 'publish': ['99999:80/tcp']}],
+     "node2: fabric_endpoints[1].publish[0] '99999:80/tcp': host port 99999 is out of range (1..65535)"),
+    ([{'name': 'web', 'publish': ['8080:80', '0:80/tcp']}],
+     "node2: fabric_endpoints[0].publish[1] '0:80/tcp': host port 0 is out of range (1..65535)"),
+    ([{'name': 'web', 'publish': ['8080:0']}], "node2: fabric_endpoints[0].publish[0] '8080:0': container port 0 is out of range"),
+    ([{'name': 'a', 'publish': ['8080:80']}, {'name': 'b', 'publish': ['8080:81/tcp']}],
+     "node2: fabric_endpoints[1].publish[0] '8080:81/tcp': tcp port 8080 is also published by fabric_endpoints[0].publish[0]"),
+    ([{'name': 'web', 'publish': '8080:80'}], 'node2: fabric_endpoints[0].publish must be a list'),
+    ([{'name': 'web', 'docker_container': '-x'}], "node2: fabric_endpoints[0].docker_container '-x' is not a Docker container name"),
+    (['web'], 'node2: fabric_endpoints[0] must be a dict'),
+    ([{'address': '172.19.12.9'}], "node2: fabric_endpoints[0].name 'None' must be"),
+]
+
+
+@pytest.mark.parametrize('endpoints, message', BAD_ENDPOINTS)
+def test_bad_endpoints_are_reported_on_their_host(endpoints, message):
+    hostvars = three(node2={'fabric_endpoints': endpoints})
+    with pytest.raises(PlanError) as raised:
+        fabric_plan(['node1', 'node2', 'node3'], hostvars)
+    assert message in str(raised.value)
+    problems = fabric_plan_problems(['node1', 'node2', 'node3'], hostvars)
+    assert list(problems) == ['node2']
+    assert len(problems['node2']) == 1 and message in problems['node2'][0]
+
+
+@pytest.mark.parametrize('endpoints, message', BAD_ENDPOINTS)
+def test_the_controller_and_the_node_reject_the_same_endpoints(endpoints, message):
+    """One rule set: what the filter rejects, the endpoints module rejects too (the option named in
+    the module's terms)."""
+    del message
+    items = [dict(item, address='10.0.0.%d/24' % (position + 2)) if isinstance(item, dict) else item
+             for position, item in enumerate(endpoints)]
+    with pytest.raises(OptionError):
+        desired_endpoints({'endpoints': items, 'bridge': 'br0', 'state': 'present'})
+
+
+def test_problems_of_several_hosts_all_show_in_one_run():
+    hostvars = three(node1={'fabric_endpoints': [{'name': 'a b'}]}, node3={'fabric_endpoints': [{'name': 'c', 'publish': ['1:2:3']}]})
+    problems = fabric_plan_problems(['node1', 'node2', 'node3'], hostvars)
+    assert sorted(problems) == ['node1', 'node3']
+    assert problems['node1'][0].startswith('node1: fabric_endpoints[0].name')
+    assert problems['node3'][0].startswith('node3: fabric_endpoints[0].publish[0]')
+
+
+@pytest.mark.parametrize('hostvars, owners', [
+    # Named hosts own the problem; "node1" is not "node10".
+    (three(node2={'fabric_node_subnet': '10.1.0.0/24'}), ['node2']),
+    (three(node3={'fabric_underlay_address': '10.88.0.12'}), ['node2', 'node3']),
+    # A cluster-wide setting: every host.
+    (three(node1={'fabric_cluster_cidr': 'x'}, node2={'fabric_cluster_cidr': 'x'}, node3={'fabric_cluster_cidr': 'x'}),
+     ['node1', 'node2', 'node3']),
+])
+def test_problems_of_the_whole_plan_go_to_the_hosts_they_name(hostvars, owners):
+    problems = fabric_plan_problems(['node1', 'node2', 'node3'], hostvars)
+    assert sorted(problems) == owners
+
+
+def test_no_problems_no_entries():
+    assert fabric_plan_problems(['node1', 'node2', 'node3'], three(node1={'fabric_endpoints': [{'name': 'web', 'publish': ['8080:80']}]})) == {}
