@@ -44,6 +44,20 @@ options:
     default: present
 '''
 
+    LOCK = r'''
+options:
+  lock_timeout:
+    description:
+      - Seconds to wait for another run that is changing this node's fabric (a per-node lock,
+        C(/run/linuxnet-fabric/node.lock)) before failing with a message that names it (its PID,
+        module, controller address and since when).
+      - The lock is held by the module's process while it reads, plans and changes, so it is
+        released on any exit, never left behind by a run that died, and gone after a reboot.
+        Check mode changes nothing and takes no lock.
+    type: int
+    default: 120
+'''
+
     ATTRIBUTES = r'''
 attributes:
   check_mode:

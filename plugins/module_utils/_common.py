@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import contextlib
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns, _validate
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns, _node_lock, _validate
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
 
 # Documented once, in the doc fragment linuxnet.fabric.common.
 NETNS_OPTION = dict(type='str')
+LOCK_TIMEOUT_OPTION = dict(type='int', default=_node_lock.DEFAULT_TIMEOUT)
+# An hour: a run that waits longer for another one is better told to look.
+LOCK_TIMEOUT_MAX = 3600
 STATE_OPTION = dict(type='str', default='present', choices=['present', 'absent'])
 
 
@@ -51,3 +54,12 @@ def require_existing_netns(option, value):
         raise OptionError(option, "refers to network namespace '%s', which does not exist" % value)
     if state != 'present':
         raise OptionError(option, "refers to '%s', which is not a network namespace" % _netns.path_of(value))
+
+
+def node_lock(module, name):
+    """The node's fabric lock for a module that changes it (doc fragment linuxnet.fabric.common.lock);
+    nothing in check mode, which changes nothing."""
+    timeout = _validate.integer_in_range('lock_timeout', module.params['lock_timeout'], 0, LOCK_TIMEOUT_MAX)
+    if module.check_mode:
+        return contextlib.nullcontext()
+    return _node_lock.held(timeout=timeout, module=name)

@@ -133,6 +133,7 @@ extends_documentation_fragment:
   - linuxnet.fabric.common
   - linuxnet.fabric.common.pyroute2
   - linuxnet.fabric.common.attributes
+  - linuxnet.fabric.common.lock
 notes:
   - O(netns) is the node's namespace, where host ends, the bridge, host routes and NAT rules live.
   - Namespaces of endpoints are named namespaces under C(/run/netns) of the node.
@@ -225,6 +226,7 @@ def main():
             state=dict(_common.STATE_OPTION),
             host_interface_prefix=dict(type='str', default='lf'),
             nat_backend=dict(type='str', default='iptables', choices=['iptables', 'nftables']),
+            lock_timeout=dict(_common.LOCK_TIMEOUT_OPTION),
         ),
         supports_check_mode=True,
     )
@@ -232,7 +234,7 @@ def main():
         desired = desired_endpoints(module.params)
         require_pyroute2(module)
         _common.require_existing_netns('netns', desired['netns'])
-        with Sessions() as sessions:
+        with _common.node_lock(module, 'linuxnet.fabric.endpoints'), Sessions() as sessions:
             node = sessions(desired['netns'])
             current = read(desired, node)
             nat_backend, _nat_rules, nat_plan, current['published'] = plan_published_ports(

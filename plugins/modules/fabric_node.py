@@ -130,6 +130,7 @@ options:
 extends_documentation_fragment:
   - linuxnet.fabric.common.pyroute2
   - linuxnet.fabric.common.attributes
+  - linuxnet.fabric.common.lock
 notes:
   - Acts in the node's own network namespace. Must run as root.
 seealso:
@@ -193,10 +194,12 @@ def main():
             table=dict(type='int', default=76),
             rule_priority=dict(type='int', default=31000),
             subnet_env=dict(type='path'),
+            lock_timeout=dict(_common.LOCK_TIMEOUT_OPTION),
         ),
         supports_check_mode=True,
     )
-    with _common.failing_on_errors(module):
+    with _common.failing_on_errors(module), _common.node_lock(module, 'linuxnet.fabric.fabric_node'):
+        # Under the lock: its iptables read serves the plan of the forward accepts.
         node = FabricNode(module.params, module.run_command)
         # pyroute2 is loaded only to change something: a run with nothing to do reads through the
         # standard library (light sessions), which is most of what keeps a no-change site.yml fast.
