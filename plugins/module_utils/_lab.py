@@ -48,7 +48,7 @@ import zlib
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._lab_plan import machine_network
+from ansible_collections.linuxnet.fabric.plugins.module_utils._lab_plan import machine_mac, machine_network
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, Session, reporting
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan import Plan
 
@@ -457,11 +457,13 @@ class Lab(object):
         self._run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'linuxnet.fabric lab %s' % self.name,
                    '-f', self.private_key], 'generating the controller key %s' % self.private_key)
 
-    def _ensure_veth(self, session, name, peer_name, peer_netns_fd=None, peer_pid=None, master=None):
+    def _ensure_veth(self, session, name, peer_name, peer_netns_fd=None, peer_pid=None, master=None, peer_mac=None):
         """A veth `name` in the session's namespace whose peer is created directly elsewhere."""
         link = session.link(name)
         if link is None:
             peer = {'ifname': peer_name}
+            if peer_mac is not None:
+                peer['address'] = peer_mac
             if peer_pid is not None:
                 peer['net_ns_pid'] = peer_pid
             else:
@@ -691,7 +693,8 @@ class Lab(object):
 
     def _connect(self, machine, init_pid):
         with Session(self.switch_netns) as switch:
-            self._ensure_veth(switch, machine['name'], 'eth0', peer_pid=init_pid, master=BRIDGES[machine['segment']])
+            self._ensure_veth(switch, machine['name'], 'eth0', peer_pid=init_pid, master=BRIDGES[machine['segment']],
+                              peer_mac=machine.get('mac') or machine_mac(self.name, machine['name']))
         with Session('/proc/%d/ns/net' % init_pid) as inside:
             inside.set_link('lo', inside.link('lo')['index'], state='up')
             self._ensure_address(inside, 'eth0', machine['address'], machine['prefixlen'])

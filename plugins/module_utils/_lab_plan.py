@@ -10,6 +10,7 @@ Every error names the variable, with the caller's prefix: `lab_` for the role, n
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 
@@ -161,7 +162,8 @@ def plan_lab(params, prefix=''):
                 raise OptionError(option('machines'), 'has %d machines on the %s segment, more than %s holds' % (
                     count, segment, details['network']))
             details['taken'][address] = where + '.address'
-        planned.append({'name': machine_name, 'segment': segment, 'address': str(address), 'docker': docker})
+        planned.append({'name': machine_name, 'segment': segment, 'address': str(address), 'docker': docker,
+                        'mac': machine_mac(name, machine_name)})
 
     return {
         'name': name,
@@ -171,6 +173,18 @@ def plan_lab(params, prefix=''):
         'docker': lab_docker,
         'machines': planned,
     }
+
+
+def machine_mac(lab_name, machine_name):
+    """The MAC of a machine's eth0: the same on every start of that machine in that lab.
+
+    A machine that restarts with a new MAC leaves the controller and the other machines with a
+    stale neighbour entry, and SSH to it hangs until the entry expires (about 60 s). A locally
+    administered unicast address (02:...) from the lab's and the machine's names cannot collide
+    with a real vendor's.
+    """
+    digest = hashlib.sha256(('linuxnet.fabric lab %s machine %s' % (lab_name, machine_name)).encode('utf-8')).digest()
+    return ':'.join(['02'] + ['%02x' % byte for byte in digest[:5]])
 
 
 def machine_network(spec, machine):

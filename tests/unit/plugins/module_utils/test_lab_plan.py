@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._lab_plan import machine_network, plan_lab
+from ansible_collections.linuxnet.fabric.plugins.module_utils._lab_plan import machine_mac, machine_network, plan_lab
 
 BASE = {'name': 'fabric', 'directory': '/var/tmp/lab'}
 
@@ -105,3 +105,21 @@ def test_docker_must_be_a_boolean(params, option):
     with pytest.raises(OptionError) as error:
         plan_lab(params)
     assert error.value.option == option
+
+
+def test_machine_macs_are_the_same_on_every_start_and_differ_between_machines_and_labs():
+    first = plan_lab(lab(machines=['node1', 'node2', {'name': 'out', 'segment': 'outside'}]))
+    again = plan_lab(lab(machines=['node2', 'node1', {'name': 'out', 'segment': 'outside'}]))
+    macs = dict((machine['name'], machine['mac']) for machine in first['machines'])
+    assert macs == dict((machine['name'], machine['mac']) for machine in again['machines'])
+    assert len(set(macs.values())) == 3
+    assert machine_mac('fabric', 'node1') == macs['node1']
+    assert machine_mac('other', 'node1') != macs['node1']
+
+
+@pytest.mark.parametrize('lab_name, machine_name', [('fabric', 'node1'), ('molecule', 'node2'), ('x', 'outside')])
+def test_machine_macs_are_locally_administered_unicast(lab_name, machine_name):
+    mac = machine_mac(lab_name, machine_name)
+    octets = mac.split(':')
+    assert len(octets) == 6 and all(len(octet) == 2 for octet in octets)
+    assert int(octets[0], 16) & 0x03 == 0x02
