@@ -341,8 +341,11 @@ def _node_subnet_part(name, variables, subnet, mode, docker):
         part['docker_bip'] = '%s/%d' % (netaddr.IPAddress(docker_part.first + NODE_ADDRESS_OFFSET), docker_part.prefixlen)
     node_address = netaddr.IPAddress(fabric_part.first + NODE_ADDRESS_OFFSET)
     pool = range(fabric_part.first + NODE_ADDRESS_OFFSET + 1, fabric_part.last)
-    now = ((variables.get('ansible_facts') or {}).get('linuxnet_fabric') or {}).get('endpoints') or []
-    existing = dict((item['name'], item['address']) for item in now if item.get('address'))
+    facts = (variables.get('ansible_facts') or {}).get('linuxnet_fabric') or {}
+    # An endpoint keeps its address: the one the node recorded (fabric_facts' `recorded`, on the
+    # node's disk, so it survives a reboot and a change of controller), or the one on its link.
+    existing = dict(((facts.get('recorded') or {}).get('addresses') or {}).items())
+    existing.update((item['name'], item['address']) for item in facts.get('endpoints') or [] if item.get('address'))
     part.update({
         'subnet': str(subnet),
         'node_address': str(node_address),

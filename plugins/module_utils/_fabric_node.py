@@ -12,13 +12,16 @@ from __future__ import annotations
 import contextlib
 import os
 
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _boot
 from ansible_collections.linuxnet.fabric.plugins.module_utils._endpoints import plan_published_ports, read, resulting_endpoints
 from ansible_collections.linuxnet.fabric.plugins.module_utils._ethtool import tx_checksum
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import execute
+from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions, execute
 from ansible_collections.linuxnet.fabric.plugins.module_utils._files import read_text, write_atomically
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netfilter import make_backend
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET
+from ansible_collections.linuxnet.fabric.plugins.module_utils._node_record import (
+    parse_record, record_of, record_text, same_part, summary)
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan import Plan
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_bridge import desired_bridge, plan_bridge
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import desired_endpoints, plan_endpoints
@@ -299,3 +302,79 @@ def write_text(path, content):
         return
     os.makedirs(directory, mode=0o755, exist_ok=True)
     write_atomically(path, content)
+
+
+def _record_change(params, recorded_text):
+    """(content or None to remove) when the node's record must change with this run, else False."""
+    if params['state'] == 'present':
+        wanted = record_text(record_of(params))
+        return wanted if wanted != recorded_text else False
+    # Removal: the record goes once its part is gone (this run removes the recorded part in any case).
+    return None if recorded_text is not None else False
+
+
+def plan_boot(params, record_path):
+    """The boot-time restore's files (_boot): there with the part and its record (unless the
+    option boot_restore is false), gone with them."""
+    root = params.get('boot_root') or '/'
+    if not os.path.isabs(root):
+        raise OptionError('boot_root', "'%s' must be an absolute path" % root)
+    wanted = params['state'] == 'present' and params.get('boot_restore', True)
+    files, links = _boot.boot_files(record_path, _boot.module_sources() if wanted else {}, root)
+    return root, _boot.plan_boot_files(files, links, wanted, root)
+
+
+def run_node(params, run_command, check_mode, record_path=None):
+    """The body of fabric_node, and of the boot-time restore: plan, apply unless check mode, record.
+
+    With `record_path`, the node's record (_node_record) is read first. When it is of another part
+    (another fabric_mode or owner), that part is removed first, from the recorded options, whatever
+    the inventory says now; then this part is built (or, with state absent, nothing more) and the
+    record rewritten (or removed). Check mode plans the removal and this part against the node as
+    it is, so its `changed` is exact and its actions are what a run would start with.
+    Returns the module's result: changed, diff, actions, endpoints.
+    """
+    if record_path and not os.path.isabs(record_path):
+        raise OptionError('record', "'%s' must be an absolute path" % record_path)
+    recorded_text = read_text(record_path) if record_path else None
+    recorded = parse_record(recorded_text, record_path)
+    changed = False
+    actions = []
+    # Every option is validated (by the construction) before the first change, the recorded
+    # part's removal included.
+    node = FabricNode(params, run_command)
+    if recorded is not None and not same_part(recorded, params):
+        previous = FabricNode(dict(recorded['params'], state='absent'), run_command)
+        with Sessions(light=True) as sessions:
+            previous_plan = previous.plan(sessions)
+            if previous_plan.changed or previous.changed:
+                changed = True
+                actions.extend('remove the recorded %s part: %s' % (recorded['mode'], text)
+                               for text in previous.descriptions(previous_plan))
+                if not check_mode:
+                    previous.apply(sessions, previous_plan)
+                    # What the construction read (iptables) is older than the removal.
+                    node = FabricNode(params, run_command)
+    with Sessions(light=True) as sessions:
+        plan = node.plan(sessions)
+        node.plan_subnet_env(plan)
+        record_change = _record_change(params, recorded_text) if record_path else False
+        boot_root, boot_changes = plan_boot(params, record_path) if record_path else ('/', [])
+        changed = changed or plan.changed or node.changed or record_change is not False or bool(boot_changes)
+        if (plan.changed or node.changed) and not check_mode:
+            node.apply(sessions, plan)
+        endpoints = node.endpoints_result(sessions, reread=changed and not check_mode)
+    actions.extend(node.descriptions(plan))
+    actions.extend(_boot.describe(boot_changes))
+    if boot_changes and not check_mode:
+        _boot.apply_boot_files(boot_changes, boot_root)
+    if record_change is not False:
+        actions.append('%s the node\'s record %s' % ('write' if record_change is not None else 'remove', record_path))
+        if not check_mode:
+            # Last: the record says what the node has once it has it.
+            write_text(record_path, record_change)
+    diff = plan.diff()
+    if record_path:
+        diff['before']['record'] = summary(recorded)
+        diff['after']['record'] = summary(record_of(params)) if params['state'] == 'present' else None
+    return {'changed': changed, 'diff': diff, 'actions': actions, 'endpoints': endpoints}

@@ -20,7 +20,6 @@ import importlib.util
 import os
 import traceback
 
-from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
@@ -88,6 +87,16 @@ _HINTS = {
 }
 
 
+def _missing_pyroute2():
+    """Ansible's standard message; imported here, as the boot-time restore (_restore) runs this
+    code without Ansible."""
+    try:
+        from ansible.module_utils.basic import missing_required_lib
+    except ImportError:
+        return 'pyroute2 is required on this node (Debian and Ubuntu package python3-pyroute2)'
+    return missing_required_lib('pyroute2')
+
+
 def require_pyroute2(module, load=True):
     """Fail the module with the standard message when pyroute2 cannot be imported.
 
@@ -95,7 +104,7 @@ def require_pyroute2(module, load=True):
     needs it (see Session(light=True)).
     """
     if not (load_pyroute2() if load else pyroute2_found()):
-        module.fail_json(msg=missing_required_lib('pyroute2'), exception=PYROUTE2_IMPORT_ERROR)
+        module.fail_json(msg=_missing_pyroute2(), exception=PYROUTE2_IMPORT_ERROR)
 
 
 def explain(error, doing):
@@ -201,7 +210,7 @@ class Session(object):
 
     def _open_ipr(self):
         if not load_pyroute2():
-            raise FabricError(missing_required_lib('pyroute2') + '\n' + (PYROUTE2_IMPORT_ERROR or ''))
+            raise FabricError(_missing_pyroute2() + '\n' + (PYROUTE2_IMPORT_ERROR or ''))
         where = _netns.describe(self.netns) if self.netns else 'the current network namespace'
         with reporting('opening a netlink socket in %s' % where):
             if self.netns:

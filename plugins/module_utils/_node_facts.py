@@ -20,6 +20,7 @@ import struct
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI
 from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_report import docker_report
+from ansible_collections.linuxnet.fabric.plugins.module_utils._node_record import read_record, summary
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import parse_alias
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import RECORD_KEY_PREFIX, key_of, persisted_values
 
@@ -174,7 +175,12 @@ def docker_facts(socket_path):
                          interfaces=dict((pid, _interfaces_in(pid)) for pid in pids))
 
 
-def node_facts(owner=None, packages=(), record_file=None, persist_file=None, sysctls=None):
+def recorded_fabric(path):
+    """What the node's record (_node_record) says it has: mode, owner, addresses; None without one."""
+    return summary(read_record(path)) if path else None
+
+
+def node_facts(owner=None, packages=(), record_file=None, persist_file=None, sysctls=None, fabric_record=None):
     record = json_file(record_file)
     persisted = persisted_values(_read(persist_file)) if persist_file else {}
     pending = pending_sysctls(sysctls or {}, persisted if persist_file else None, record if record_file else None)
@@ -186,4 +192,5 @@ def node_facts(owner=None, packages=(), record_file=None, persist_file=None, sys
         'record': record,
         'persisted': persisted,
         'pending_sysctls': pending,
+        'recorded': recorded_fabric(fabric_record),
     }

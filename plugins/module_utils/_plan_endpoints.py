@@ -348,7 +348,8 @@ def plan_endpoint(plan, desired, endpoint, observed, node, bridge, gateway):
     host_settings = {}
     if fresh or host_link['alias'] != alias:
         host_settings['alias'] = alias
-    if endpoint['mode'] == 'bridge' and (fresh or host_link['master'] != bridge['index']):
+    # A bridge made in this very run has no index yet (None), like a port that lost its bridge.
+    if endpoint['mode'] == 'bridge' and (fresh or not host_link['master'] or host_link['master'] != bridge['index']):
         host_settings['master'] = desired['bridge']
     if endpoint['mode'] == 'routed' and not fresh and host_link['master']:
         host_settings['master'] = ''

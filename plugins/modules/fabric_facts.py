@@ -31,6 +31,12 @@ options:
   record_file:
     description: A JSON file whose content to return as C(record) (the values a role recorded).
     type: path
+  fabric_record:
+    description:
+      - The node's record of its part of the fabric (see M(linuxnet.fabric.fabric_node) O(linuxnet.fabric.fabric_node#module:record)),
+        returned as C(recorded). An empty string reads none.
+    type: path
+    default: /var/lib/linuxnet-fabric/node.json
   persist_file:
     description: A C(sysctl.d) file whose C(name = value) lines to return as C(persisted).
     type: path
@@ -112,6 +118,13 @@ ansible_facts:
           type: list
           elements: str
           sample: []
+        recorded:
+          description:
+            - What the node's fabric record (O(fabric_record)) says it has - C(mode), C(owner) and
+              C(addresses) (endpoint name to address) - or null without a record.
+            - M(linuxnet.fabric.fabric_plan) keeps these addresses, so they survive reboots.
+          type: dict
+          sample: {mode: bridge_nat, owner: bridge_nat, addresses: {web1: 172.19.11.2/24}}
         record:
           description: The JSON object in O(record_file) ({} when there is none).
           type: dict
@@ -153,6 +166,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils._node_facts import docker_facts, node_facts
+from ansible_collections.linuxnet.fabric.plugins.module_utils._node_record import RECORD_PATH
 
 
 def main():
@@ -165,12 +179,13 @@ def main():
             sysctls=dict(type='dict', default={}),
             docker=dict(type='bool', default=False),
             docker_socket=dict(type='path', default='/run/docker.sock'),
+            fabric_record=dict(type='path', default=RECORD_PATH),
         ),
         supports_check_mode=True,
     )
     with _common.failing_on_errors(module):
         facts = node_facts(module.params['owner'], module.params['packages'], module.params['record_file'],
-                           module.params['persist_file'], module.params['sysctls'])
+                           module.params['persist_file'], module.params['sysctls'], module.params['fabric_record'] or None)
         if module.params['docker']:
             facts['docker'] = docker_facts(module.params['docker_socket'])
     module.exit_json(changed=False, ansible_facts={'linuxnet_fabric': facts})

@@ -127,6 +127,39 @@ options:
         when nothing else is left in it.
       - Unset keeps no such file.
     type: path
+  record:
+    description:
+      - The node's record of its part of the fabric (JSON), kept on the node's disk so it survives
+        a reboot and is the same for every controller. Written last, once the part is built; removed
+        with it.
+      - M(linuxnet.fabric.fabric_facts) reads it, and M(linuxnet.fabric.fabric_plan) keeps every
+        endpoint's recorded address, so an address once given stays until the endpoint is removed
+        (across reboots, reorderings, nodes joining and leaving, another controller).
+      - When it records a part of another O(mode) or O(owner), that part is removed first, from the
+        recorded options (not from the inventory), then this one is built; with O(state=absent) the
+        recorded part is removed whatever O(mode) says. So switching C(fabric_mode) and teardown
+        leave nothing of the old fabric behind.
+      - The boot-time restore (C(linuxnet-fabric-restore), see docs/fabrics.md) applies it again.
+      - An empty string keeps no record (and no boot-time restore).
+    type: path
+    default: /var/lib/linuxnet-fabric/node.json
+  boot_restore:
+    description:
+      - Whether the node rebuilds its part of the fabric at boot, without the controller. With
+        V(true) (and a O(record)) the module leaves on the node a copy of the collection's
+        C(module_utils) (the code it runs with) under C(/var/lib/linuxnet-fabric/lib), the command
+        C(/usr/local/sbin/linuxnet-fabric-restore), which applies the record with it, and an init
+        script (C(/etc/init.d/linuxnet-fabric)) and a systemd unit (C(linuxnet-fabric.service))
+        that run it at boot, enabled for both init systems. Removed with the part, or with V(false).
+      - Endpoints made of Docker containers are left to the next run (Docker makes their
+        namespaces anew when it restarts them).
+    type: bool
+    default: true
+  boot_root:
+    description:
+      - Directory the boot-time restore's files are written under instead of C(/) (tests).
+    type: path
+    default: /
 extends_documentation_fragment:
   - linuxnet.fabric.common.pyroute2
   - linuxnet.fabric.common.attributes
@@ -172,8 +205,8 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions
-from ansible_collections.linuxnet.fabric.plugins.module_utils._fabric_node import FabricNode
+from ansible_collections.linuxnet.fabric.plugins.module_utils._fabric_node import run_node
+from ansible_collections.linuxnet.fabric.plugins.module_utils._node_record import RECORD_PATH
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
 
 
@@ -194,24 +227,19 @@ def main():
             table=dict(type='int', default=76),
             rule_priority=dict(type='int', default=31000),
             subnet_env=dict(type='path'),
+            record=dict(type='path', default=RECORD_PATH),
+            boot_restore=dict(type='bool', default=True),
+            boot_root=dict(type='path', default='/'),
             lock_timeout=dict(_common.LOCK_TIMEOUT_OPTION),
         ),
         supports_check_mode=True,
     )
     with _common.failing_on_errors(module), _common.node_lock(module, 'linuxnet.fabric.fabric_node'):
-        # Under the lock: its iptables read serves the plan of the forward accepts.
-        node = FabricNode(module.params, module.run_command)
         # pyroute2 is loaded only to change something: a run with nothing to do reads through the
         # standard library (light sessions), which is most of what keeps a no-change site.yml fast.
         require_pyroute2(module, load=False)
-        with Sessions(light=True) as sessions:
-            plan = node.plan(sessions)
-            node.plan_subnet_env(plan)
-            changed = plan.changed or node.changed
-            if changed and not module.check_mode:
-                node.apply(sessions, plan)
-            endpoints = node.endpoints_result(sessions, reread=changed and not module.check_mode)
-    module.exit_json(changed=changed, diff=plan.diff(), actions=node.descriptions(plan), endpoints=endpoints)
+        result = run_node(module.params, module.run_command, module.check_mode, record_path=module.params['record'] or None)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -360,3 +360,30 @@ def test_problems_of_the_whole_plan_go_to_the_hosts_they_name(hostvars, owners):
 
 def test_no_problems_no_entries():
     assert fabric_plan_problems(['node1', 'node2', 'node3'], three(node1={'fabric_endpoints': [{'name': 'web', 'publish': ['8080:80']}]})) == {}
+
+
+def recorded(addresses):
+    """fabric_facts of a node whose record (on its disk) gives these addresses and that has no
+    endpoint on its links (after a reboot)."""
+    return {'linuxnet_fabric': {'underlay': {'address': '10.88.0.11', 'interface': 'eth0', 'prefix': 24}, 'endpoints': [],
+                                'recorded': {'mode': 'bridge_nat', 'owner': 'bridge_nat', 'addresses': addresses}}}
+
+
+@pytest.mark.parametrize('endpoints, facts, expected', [
+    # After a reboot (no links), reordered: each keeps what the node recorded.
+    ([{'name': 'c'}, {'name': 'b'}, {'name': 'a'}], recorded({'a': '172.19.11.2/24', 'b': '172.19.11.3/24', 'c': '172.19.11.4/24'}),
+     {'a': '172.19.11.2/24', 'b': '172.19.11.3/24', 'c': '172.19.11.4/24'}),
+    # An endpoint removed frees its address; one added gets the first free one; the rest stay.
+    ([{'name': 'c'}, {'name': 'new'}], recorded({'a': '172.19.11.2/24', 'b': '172.19.11.3/24', 'c': '172.19.11.4/24'}),
+     {'c': '172.19.11.4/24', 'new': '172.19.11.2/24'}),
+    # What the node has on its links wins over an older record.
+    ([{'name': 'a'}], dict(recorded({'a': '172.19.11.9/24'}), linuxnet_fabric=dict(
+        recorded({'a': '172.19.11.9/24'})['linuxnet_fabric'], endpoints=[{'name': 'a', 'address': '172.19.11.7/24'}])),
+     {'a': '172.19.11.7/24'}),
+    # A recorded address outside the node subnet (the subnet changed) is not kept.
+    ([{'name': 'a'}], recorded({'a': '172.19.99.5/24'}), {'a': '172.19.11.2/24'}),
+])
+def test_recorded_addresses_are_kept(endpoints, facts, expected):
+    plan = fabric_plan(['node1'], three(node1={'fabric_endpoints': endpoints, 'ansible_facts': facts}))['node1']
+    assert plan['endpoints']
+    assert dict((endpoint['name'], endpoint['address']) for endpoint in plan['endpoints']) == expected

@@ -19,6 +19,7 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._node_facts import
     owned_endpoints,
     pending_sysctls,
 )
+from ansible_collections.linuxnet.fabric.plugins.module_utils._node_record import record_of, record_text
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import persisted_values
 
 ROUTE_HEADER = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT               \n'
@@ -272,6 +273,10 @@ def node(tmp_path, monkeypatch, proc_sys):
     return {'tmp': tmp_path, 'sys_class_net': sys_class_net, 'route_table': route_table, 'asked': asked}
 
 
+FABRIC_NODE_PARAMS = {'mode': 'bridge_nat', 'owner': 'bridge_nat',
+                      'plan': {'endpoints': [{'name': 'web', 'address': '172.19.11.2/24', 'publish': []}]}}
+
+
 def test_node_facts_reads_the_files_it_is_given(node, monkeypatch):
     tmp_path = node['tmp']
     record = tmp_path / 'linuxnet_fabric.fact'
@@ -283,8 +288,11 @@ def test_node_facts_reads_the_files_it_is_given(node, monkeypatch):
     monkeypatch.setattr(_node_facts, 'DPKG_STATUS', str(status))
     make_interface(node['sys_class_net'], 'lf1', 'linuxnet.fabric endpoint owner=bridge_nat name=web netns=web created_netns=1 '
                                                  'address=172.19.11.2/24')
+    fabric_record = tmp_path / 'node.json'
+    fabric_record.write_text(record_text(record_of(FABRIC_NODE_PARAMS)))
     facts = _node_facts.node_facts('bridge_nat', ['iproute2', 'nftables', 'python3-pyroute2'], str(record), str(persist),
-                                   {IP_FORWARD: '1'})
+                                   {IP_FORWARD: '1'}, str(fabric_record))
+    assert facts['recorded'] == {'mode': 'bridge_nat', 'owner': 'bridge_nat', 'addresses': {'web': '172.19.11.2/24'}}
     assert facts['record'] == RECORDED
     assert facts['persisted'] == {IP_FORWARD: '1'}
     assert facts['persisted'] == persisted_values(persist.read_text())
@@ -294,13 +302,14 @@ def test_node_facts_reads_the_files_it_is_given(node, monkeypatch):
     assert facts['underlay'] == {'interface': 'eth0', 'address': '10.88.0.11', 'prefix': 24, 'mtu': 1500}
     assert node['asked'] == ['eth0', 'eth0']
     assert facts['endpoints'] == [{'name': 'web', 'netns': 'web', 'host_interface': 'lf1', 'address': '172.19.11.2/24'}]
-    assert set(facts) == {'underlay', 'endpoints', 'ip_forward', 'missing_packages', 'record', 'persisted', 'pending_sysctls'}
+    assert set(facts) == {'underlay', 'endpoints', 'ip_forward', 'missing_packages', 'record', 'persisted', 'pending_sysctls',
+                          'recorded'}
 
 
 def test_node_facts_without_files_or_owner(node, proc_sys):
     proc_sys(IP_FORWARD, '0')
     facts = _node_facts.node_facts()
-    assert facts['record'] == {} and facts['persisted'] == {}
+    assert facts['record'] == {} and facts['persisted'] == {} and facts['recorded'] is None
     assert facts['endpoints'] == []
     assert facts['missing_packages'] is None
     assert facts['pending_sysctls'] == []

@@ -350,3 +350,17 @@ def test_a_name_this_call_does_not_mention_stays_recorded_without_purge():
     descriptions = plan_endpoints(purged, current({'web1': observed}, owned_with_sharer(web))).descriptions()
     assert descriptions[-1] == 'delete netns side'
     assert 'sharers' not in descriptions[0]
+
+
+def test_a_port_whose_bridge_is_made_again_in_this_run_is_put_on_it_before_its_hairpin():
+    """The bridge was deleted (its index unknown until this run makes it); the host end survived."""
+    desired = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24', 'publish': ['8080:80']}]))
+    web = desired['endpoints'][0]
+    observed = healthy(web)
+    observed['host_link'] = dict(observed['host_link'], master=None, port_data={})
+    owned = {'web1': {'owner': 'o1', 'name': 'web1', 'netns': 'web1', 'created_netns': True, 'host_interface': web['host_interface']}}
+    plan = plan_endpoints(desired, current({'web1': observed}, owned, bridge=dict(BRIDGE, index=None)))
+    texts = plan.descriptions()
+    master = [position for position, text in enumerate(texts) if 'master=cbr0' in text]
+    hairpin = [position for position, text in enumerate(texts) if 'hairpin=True' in text]
+    assert master and hairpin and master[0] < hairpin[0]

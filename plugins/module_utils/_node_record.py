@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a node records of its part of the fabric, on its own disk.
+
+/var/lib/linuxnet-fabric/node.json holds the options of the last fabric_node run that built the
+node's part (mode, owner, the plan with every endpoint's address). It lives on the node because
+that is what survives a reboot and is the same for every controller:
+- the controller's plan keeps each endpoint's address from it (fabric_facts reads it), so an
+  address once given stays until the endpoint is removed, across reboots, reorderings, nodes
+  joining or leaving and a change of controller;
+- the boot-time restore (linuxnet-fabric-restore) applies it again without the controller;
+- a run with another fabric_mode, and teardown, remove what it says the node has, whatever the
+  inventory says now.
+Pure: no Ansible, no kernel; file access through _files.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._files import read_text
+
+RECORD_PATH = '/var/lib/linuxnet-fabric/node.json'
+RECORD_FORMAT = 1
+# fabric_node's options that make the node's part; the others (record, lock_timeout) are how a
+# run goes, not what it builds.
+RECORDED_OPTIONS = ('mode', 'owner', 'plan', 'bridge', 'bridge_mac', 'mtu', 'nat_backend', 'forward_backend',
+                    'forward_accept', 'route_protocol', 'table', 'rule_priority', 'subnet_env')
+
+
+def record_of(params):
+    """The record of a fabric_node run with `params` (state present)."""
+    plan = params.get('plan') or {}
+    addresses = dict((endpoint['name'], endpoint['address']) for endpoint in plan.get('endpoints') or []
+                     if isinstance(endpoint, dict) and endpoint.get('name') and endpoint.get('address'))
+    return {
+        'format': RECORD_FORMAT,
+        'mode': params['mode'],
+        'owner': params['owner'],
+        'addresses': addresses,
+        'params': dict((option, params.get(option)) for option in RECORDED_OPTIONS),
+    }
+
+
+def record_text(record):
+    """The file's content: stable (sorted keys), so an unchanged part rewrites nothing."""
+    return json.dumps(record, indent=1, sort_keys=True) + '\n'
+
+
+def parse_record(text, path=RECORD_PATH):
+    """The record in `text` (None: no record); FabricError naming the file when it cannot be used."""
+    if text is None:
+        return None
+    try:
+        record = json.loads(text)
+    except ValueError as error:
+        raise FabricError('%s is not the JSON this collection writes (%s); move it away to start afresh' % (path, error))
+    if not isinstance(record, dict) or record.get('format') != RECORD_FORMAT:
+        found = record.get('format') if isinstance(record, dict) else None
+        raise FabricError('%s is a record of format %r; this version of linuxnet.fabric reads format %d' % (
+            path, found, RECORD_FORMAT))
+    for key in ('mode', 'owner', 'addresses', 'params'):
+        if key not in record:
+            raise FabricError('%s lacks %s; move it away to start afresh' % (path, key))
+    return record
+
+
+def read_record(path=RECORD_PATH):
+    return parse_record(read_text(path), path)
+
+
+def summary(record):
+    """What diffs and facts show of a record: the mode, the owner and the addresses."""
+    if record is None:
+        return None
+    return {'mode': record['mode'], 'owner': record['owner'], 'addresses': dict(record['addresses'])}
+
+
+def same_part(record, params):
+    """Whether `record` is of the part fabric_node builds with `params` (same mode and owner)."""
+    return record is not None and (record['mode'], record['owner']) == (params['mode'], params['owner'])
+
+
+def boot_params(record):
+    """fabric_node's options to restore the recorded part at boot, before any controller runs.
+
+    Endpoints made of Docker containers (and the names sharing their namespaces) are left out:
+    their namespaces are the containers', new after a reboot and made by Docker when it restarts
+    them; the next site.yml attaches them again.
+    """
+    params = dict(record['params'], state='present')
+    plan = dict(params.get('plan') or {})
+    endpoints = plan.get('endpoints') or []
+    docker = set(endpoint['name'] for endpoint in endpoints if endpoint.get('docker_container'))
+    plan['endpoints'] = [endpoint for endpoint in endpoints
+                         if endpoint['name'] not in docker and endpoint.get('netns_of') not in docker]
+    params['plan'] = plan
+    return params

@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._node_record import (
+    RECORDED_OPTIONS, boot_params, parse_record, read_record, record_of, record_text, same_part, summary)
+
+PARAMS = {
+    'mode': 'bridge_nat', 'state': 'present', 'owner': 'bridge_nat', 'bridge': 'fabric0', 'bridge_mac': '02:00:00:00:00:01',
+    'mtu': None, 'nat_backend': 'nftables', 'forward_backend': 'iptables', 'forward_accept': 'auto', 'route_protocol': 76,
+    'table': 76, 'rule_priority': 31000, 'subnet_env': None, 'record': '/var/lib/linuxnet-fabric/node.json', 'lock_timeout': 120,
+    'plan': {'subnet': '172.19.11.0/24', 'endpoints': [
+        {'name': 'web', 'address': '172.19.11.2/24', 'publish': ['8080:80']},
+        {'name': 'db', 'address': '172.19.11.3/24', 'publish': []},
+        {'name': 'app', 'address': '172.19.11.4/24', 'publish': [], 'docker_container': 'app'},
+        {'name': 'app-side', 'address': None, 'publish': [], 'netns_of': 'app'},
+        {'name': 'web-side', 'address': None, 'publish': [], 'netns_of': 'web'},
+    ]},
+}
+
+
+def test_record_of_keeps_what_builds_the_part_and_the_addresses():
+    record = record_of(PARAMS)
+    assert record['format'] == 1 and record['mode'] == 'bridge_nat' and record['owner'] == 'bridge_nat'
+    assert record['addresses'] == {'web': '172.19.11.2/24', 'db': '172.19.11.3/24', 'app': '172.19.11.4/24'}
+    assert sorted(record['params']) == sorted(RECORDED_OPTIONS)
+    # How a run goes is not what it builds: another lock timeout or record path rewrites nothing.
+    assert 'lock_timeout' not in record['params'] and 'record' not in record['params'] and 'state' not in record['params']
+    assert record_text(record) == record_text(record_of(dict(PARAMS, lock_timeout=5, record='/tmp/x')))
+
+
+def test_record_text_round_trips():
+    text = record_text(record_of(PARAMS))
+    assert text.endswith('\n')
+    assert parse_record(text) == record_of(PARAMS)
+
+
+@pytest.mark.parametrize('text, problem', [
+    ('{', 'is not the JSON this collection writes'),
+    ('[]', 'a record of format None'),
+    (json.dumps({'format': 2, 'mode': 'routed'}), 'a record of format 2; this version of linuxnet.fabric reads format 1'),
+    (json.dumps({'format': 1, 'mode': 'routed', 'owner': 'routed', 'addresses': {}}), 'lacks params'),
+])
+def test_unusable_records_name_the_file(text, problem):
+    with pytest.raises(FabricError) as raised:
+        parse_record(text, '/x/node.json')
+    assert '/x/node.json' in str(raised.value) and problem in str(raised.value)
+
+
+def test_no_file_no_record(tmp_path):
+    assert read_record(str(tmp_path / 'node.json')) is None
+    assert parse_record(None) is None
+    assert summary(None) is None
+
+
+def test_summary_and_same_part():
+    record = record_of(PARAMS)
+    assert summary(record) == {'mode': 'bridge_nat', 'owner': 'bridge_nat', 'addresses': record['addresses']}
+    assert same_part(record, PARAMS)
+    assert not same_part(record, dict(PARAMS, mode='routed', owner='routed'))
+    assert not same_part(record, dict(PARAMS, owner='other'))
+    assert not same_part(None, PARAMS)
+
+
+def test_boot_params_leave_docker_containers_to_the_next_run():
+    params = boot_params(record_of(PARAMS))
+    assert params['state'] == 'present' and params['mode'] == 'bridge_nat'
+    assert [endpoint['name'] for endpoint in params['plan']['endpoints']] == ['web', 'db', 'web-side']
+    # The record itself is left as it was.
+    assert len(record_of(PARAMS)['params']['plan']['endpoints']) == 5
