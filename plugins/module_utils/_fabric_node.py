@@ -327,7 +327,8 @@ def plan_boot(params, record_path):
 def run_node(params, run_command, check_mode, record_path=None):
     """The body of fabric_node, and of the boot-time restore: plan, apply unless check mode, record.
 
-    With `record_path`, the node's record (_node_record) is read first. When it is of another part
+    With `record_path`, the node's record (_node_record) is read first. A removal without a plan
+    removes the recorded part, with the recorded options. When the record is of another part
     (another fabric_mode or owner), that part is removed first, from the recorded options, whatever
     the inventory says now; then this part is built (or, with state absent, nothing more) and the
     record rewritten (or removed). Check mode plans the removal and this part against the node as
@@ -338,6 +339,9 @@ def run_node(params, run_command, check_mode, record_path=None):
         raise OptionError('record', "'%s' must be an absolute path" % record_path)
     recorded_text = read_text(record_path) if record_path else None
     recorded = parse_record(recorded_text, record_path)
+    if params['state'] == 'absent' and not params.get('plan') and recorded is not None:
+        # Removal without a plan: what the node recorded, whatever mode the inventory has now.
+        params = dict(params, state='absent', **dict((key, value) for key, value in recorded['params'].items() if key != 'state'))
     changed = False
     actions = []
     # Every option is validated (by the construction) before the first change, the recorded

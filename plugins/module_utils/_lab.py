@@ -47,8 +47,8 @@ import zlib
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI
-from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._lab_plan import machine_mac, machine_network
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._lab_plan import machine_network
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, Session, reporting
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan import Plan
 
@@ -343,8 +343,13 @@ class Lab(object):
                     raise FabricError('the lab network %s overlaps %s, which this host already routes; '
                                       'choose other lab_lan_cidr / lab_outside_cidr values' % (lab_network, network))
 
-    def plan(self, state, current):
+    def plan(self, state, current, reboot=()):
         before = self.view(current)
+        for position, name in enumerate(reboot):
+            if name not in self.machines:
+                raise OptionError('reboot[%d]' % position, "'%s' is not a machine of lab %s" % (name, self.name))
+            if state == 'absent':
+                raise OptionError('reboot', 'goes with state=present')
         if state == 'absent':
             plan = Plan(before, {'switch': False, 'router': False, 'controller_link': False, 'machines': {}})
             if current['control_sockets']:
@@ -378,6 +383,12 @@ class Lab(object):
             plan.add('create', 'controller-link', self.controller_link)
         if not current['controller_route']:
             plan.add('create', 'controller-route', self.spec['outside']['cidr'], table=self.controller_table)
+        restarting = [name for name in sorted(current['machines']) if name in reboot or not current['machines'][name]['running']
+                      or name not in self.machines or self._needs_restart(current['machines'][name], self.machines[name])]
+        if restarting and current['control_sockets']:
+            # Ansible's ControlPersist masters to a machine that goes would hang new sessions on
+            # its dead connection: they all go (the others reconnect).
+            plan.add('close', 'ssh-control', self.control_path_dir, sockets=len(current['control_sockets']))
         for name in sorted(current['machines']):
             observed = current['machines'][name]
             wanted = self.machines.get(name)
@@ -386,6 +397,9 @@ class Lab(object):
         for name in sorted(self.machines):
             observed = current['machines'].get(name)
             wanted = self.machines[name]
+            if name in reboot and observed and not self._needs_restart(observed, wanted):
+                plan.add('reboot', 'machine', name, running=observed['running'])
+                continue
             if not observed or not observed['running'] or self._needs_restart(observed, wanted):
                 details = {'address': wanted['address']}
                 if wanted['docker']:
@@ -420,6 +434,7 @@ class Lab(object):
             ('create', 'controller-link'): lambda action: self._create_controller_link(),
             ('create', 'controller-route'): lambda action: self._create_controller_route(),
             ('start', 'machine'): lambda action: self._start_machine(self.machines[action.name]),
+            ('reboot', 'machine'): lambda action: self._reboot_machine(self.machines[action.name]),
             ('start', 'sshd'): lambda action: self._start_sshd(self.machines[action.name]),
             ('start', 'dockerd'): lambda action: self._start_docker(self.machines[action.name]),
         }
@@ -669,12 +684,13 @@ class Lab(object):
         ]
         return 'set -e\n' + '\n'.join(commands) + '\n'
 
-    def _start_machine(self, machine):
+    def _start_machine(self, machine, keep_disks=False):
         name = machine['name']
         previous = self.record['machines'].get(name)
         if previous and _is_ours(previous):
-            self._stop_machines([name])
-        self._prepare_layers(machine)
+            self._stop_machines([name], keep_disks=keep_disks)
+        if not keep_disks:
+            self._prepare_layers(machine)
         init, wrapper = self._spawn_init(name)
         entry = dict(init, wrapper=wrapper, address=machine['address'], segment=machine['segment'], docker=machine['docker'])
         if machine['docker']:
@@ -691,10 +707,35 @@ class Lab(object):
             self._stop_machines([name])
             raise
 
+    def _reboot_machine(self, machine):
+        """Stop the machine (everything in memory goes) and start it on its disks, then boot."""
+        self._start_machine(machine, keep_disks=True)
+        self._boot(machine)
+
+    def _boot(self, machine):
+        """What a host's boot brings back of the machine's own configuration: its sysctl.d files,
+        then the init scripts enabled in the machine itself (links in its own /etc layer, in order).
+        The host's services (whose links the machine sees from the host's /etc) stay off: sshd and
+        dockerd are the lab's."""
+        name = machine['name']
+        etc = self._machine_dir(name, 'etc', 'upper')
+        commands = []
+        sysctl_dir = os.path.join(etc, 'sysctl.d')
+        if os.path.isdir(sysctl_dir):
+            commands += ['sysctl -q -p %s' % shlex.quote('/etc/sysctl.d/' + entry) for entry in sorted(os.listdir(sysctl_dir))
+                         if entry.endswith('.conf') and os.path.isfile(os.path.join(sysctl_dir, entry))]
+        rc_dir = os.path.join(etc, 'rc2.d')
+        if os.path.isdir(rc_dir):
+            commands += ['/etc/init.d/%s start' % shlex.quote(entry[3:]) for entry in sorted(os.listdir(rc_dir))
+                         if entry.startswith('S') and os.path.islink(os.path.join(rc_dir, entry))]
+        if commands:
+            entry = self.record['machines'][name]
+            self._inside(entry['pid'], ['sh', '-c', 'set -e\n' + '\n'.join(commands) + '\n'], 'booting machine %s' % name)
+
     def _connect(self, machine, init_pid):
         with Session(self.switch_netns) as switch:
             self._ensure_veth(switch, machine['name'], 'eth0', peer_pid=init_pid, master=BRIDGES[machine['segment']],
-                              peer_mac=machine.get('mac') or machine_mac(self.name, machine['name']))
+                              peer_mac=machine['mac'])
         with Session('/proc/%d/ns/net' % init_pid) as inside:
             inside.set_link('lo', inside.link('lo')['index'], state='up')
             self._ensure_address(inside, 'eth0', machine['address'], machine['prefixlen'])
@@ -740,8 +781,9 @@ class Lab(object):
         with open(path, 'rb') as handle:
             return handle.read()
 
-    def _stop_machines(self, names):
-        """Kill the machines' inits together, then wait for all of them once."""
+    def _stop_machines(self, names, keep_disks=False):
+        """Kill the machines' inits together, then wait for all of them once; their directories
+        (disks) go too unless `keep_disks` (a reboot)."""
         entries = [(name, self.record['machines'].get(name)) for name in names]
         for name, entry in entries:
             if entry and _is_ours(entry):
@@ -759,7 +801,7 @@ class Lab(object):
                 if left:
                     raise FabricError('the cgroups of machine %s stay busy: %s' % (name, ', '.join(left)))
             base = self._machine_dir(name)
-            if os.path.isdir(base):
+            if os.path.isdir(base) and not keep_disks:
                 shutil.rmtree(base)
             self.record['machines'].pop(name, None)
         if os.path.isdir(self.directory):

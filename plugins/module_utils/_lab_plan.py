@@ -14,6 +14,7 @@ import hashlib
 import ipaddress
 import re
 
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _validate
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
 
 # The lab name prefixes namespaces (<name>-router) and the controller's interface (<name>-ctl),
@@ -124,7 +125,7 @@ def plan_lab(params, prefix=''):
             machine = {'name': machine}
         if not isinstance(machine, dict):
             raise OptionError(where, 'must be a dict with name, and optionally address and segment')
-        unknown = sorted(set(machine) - set(['name', 'address', 'segment', 'docker']))
+        unknown = sorted(set(machine) - set(['name', 'address', 'segment', 'docker', 'mac']))
         if unknown:
             raise OptionError(where, 'has unknown keys: %s' % ', '.join(unknown))
         docker = machine.get('docker')
@@ -149,10 +150,11 @@ def plan_lab(params, prefix=''):
             taken[address] = where + '.address'
         if docker is None:
             docker = lab_docker and segment == 'lan'
-        wanted.append((where, machine_name, segment, address, docker))
+        mac = _validate.mac(where + '.mac', machine.get('mac')) if machine.get('mac') else machine_mac(name, machine_name)
+        wanted.append((where, machine_name, segment, address, docker, mac))
 
     planned = []
-    for where, machine_name, segment, address, docker in wanted:
+    for where, machine_name, segment, address, docker, mac in wanted:
         details = segments[segment]
         if address is None:
             free = (host for host in details['network'].hosts() if host not in details['taken'])
@@ -162,8 +164,7 @@ def plan_lab(params, prefix=''):
                 raise OptionError(option('machines'), 'has %d machines on the %s segment, more than %s holds' % (
                     count, segment, details['network']))
             details['taken'][address] = where + '.address'
-        planned.append({'name': machine_name, 'segment': segment, 'address': str(address), 'docker': docker,
-                        'mac': machine_mac(name, machine_name)})
+        planned.append({'name': machine_name, 'segment': segment, 'address': str(address), 'docker': docker, 'mac': mac})
 
     return {
         'name': name,

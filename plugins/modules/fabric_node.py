@@ -137,8 +137,9 @@ options:
         (across reboots, reorderings, nodes joining and leaving, another controller).
       - When it records a part of another O(mode) or O(owner), that part is removed first, from the
         recorded options (not from the inventory), then this one is built; with O(state=absent) the
-        recorded part is removed whatever O(mode) says. So switching C(fabric_mode) and teardown
-        leave nothing of the old fabric behind.
+        recorded part is removed whatever O(mode) says. With O(state=absent) and an empty O(plan),
+        the module removes what the record says, with the recorded options. So switching
+        C(fabric_mode) and teardown leave nothing of the old fabric behind.
       - The boot-time restore (C(linuxnet-fabric-restore), see docs/fabrics.md) applies it again.
       - An empty string keeps no record (and no boot-time restore).
     type: path

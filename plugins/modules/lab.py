@@ -96,6 +96,24 @@ options:
             segment and V(false) on the C(outside) segment.
           - Changing it restarts the machine.
         type: bool
+      mac:
+        description:
+          - MAC address of the machine's C(eth0). Default derived from the lab's and the machine's
+            names (C(02:...), locally administered), so a restarted machine keeps it and the
+            controller's neighbour entry stays right.
+        type: str
+  reboot:
+    description:
+      - Machines to reboot, as a host does - everything in memory goes (processes, links,
+        addresses, routes, netfilter rules, C(/run), C(/tmp)), their disks (the C(/etc), C(/var/lib),
+        C(/root) layers) stay. They start again with sshd (and dockerd), then run what their own
+        boot would - the C(sysctl.d) files and the init scripts enabled in the machine itself (links
+        in its own C(/etc/rc2.d), such as the fabric's boot-time restore); the host's own services
+        stay off.
+      - A machine that is not running is booted from its disks. Always reports a change.
+    type: list
+    elements: str
+    default: []
   docker:
     description:
       - Run a dockerd (Debian's C(docker.io), with the containerd it starts) in every LAN machine
@@ -253,7 +271,9 @@ def main():
                 address=dict(type='str'),
                 segment=dict(type='str', default='lan', choices=['lan', 'outside']),
                 docker=dict(type='bool'),
+                mac=dict(type='str'),
             )),
+            reboot=dict(type='list', elements='str', default=[]),
             docker=dict(type='bool', default=False),
             authorized_keys=dict(type='list', elements='str', default=[], no_log=False),
             tini=dict(type='path'),
@@ -264,7 +284,7 @@ def main():
         spec = plan_lab(module.params)
         require_pyroute2(module)
         lab = Lab(spec, module.params['authorized_keys'], module.run_command, tini=module.params['tini'])
-        plan = lab.plan(module.params['state'], lab.observe())
+        plan = lab.plan(module.params['state'], lab.observe(), reboot=module.params['reboot'])
         if plan.changed and not module.check_mode:
             lab.apply(plan)
         module.exit_json(changed=plan.changed, diff=plan.diff(), actions=plan.descriptions(), lab=lab.result())

@@ -11,9 +11,11 @@ import tarfile
 
 import pytest
 
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._lab import (
-    CONTROLLER_TABLE_BASE, busybox_image, controller_table, docker_init_script, remove_cgroup,
+    CONTROLLER_TABLE_BASE, Lab, busybox_image, controller_table, docker_init_script, remove_cgroup,
 )
+from ansible_collections.linuxnet.fabric.plugins.module_utils._lab_plan import plan_lab
 
 # Tables the kernel reserves (unspec, default, main, local) and the compat range below 256.
 RESERVED_TABLES = range(0, 256)
@@ -104,3 +106,51 @@ def test_a_machines_cgroup_goes_from_a_unified_hierarchy_too(tmp_path):
     (root / 'cgroup.procs').write_text('')
     assert remove_cgroup('/linuxnet-lab-x-node1', root=str(root), timeout=0.1) == []
     assert sorted(path.name for path in root.iterdir()) == ['cgroup.procs', 'system.slice']
+
+
+def lab_up(tmp_path, running=True, sockets=('cp/abc',)):
+    """A Lab of two machines and what observe() returns of it while it is up."""
+    spec = plan_lab({'name': 'unit', 'directory': '/var/tmp/unit-lab', 'machines': ['node1', 'node2']})
+    # Planned for a real directory (tmp directories are the machines' own), kept in the test's.
+    spec['directory'] = str(tmp_path / 'lab')
+    lab = Lab(spec, [], run_command=None)
+    machines = dict((machine['name'], {'running': running, 'sshd': running, 'address': machine['address'], 'segment': 'lan',
+                                       'docker': False, 'dockerd': False}) for machine in spec['machines'])
+    current = {'switch': 'present', 'router': 'present', 'controller_link': True, 'controller_rules': [], 'controller_route': True,
+               'host_routes': [], 'machines': machines, 'directory': True, 'control_sockets': list(sockets)}
+    return lab, current
+
+
+def test_an_up_lab_plans_nothing(tmp_path):
+    lab, current = lab_up(tmp_path)
+    os.makedirs(os.path.dirname(lab.private_key), exist_ok=True)
+    open(lab.private_key, 'w').close()
+    assert lab.plan('present', current).descriptions() == []
+
+
+def test_a_reboot_closes_the_ssh_masters_then_reboots_on_the_disks(tmp_path):
+    lab, current = lab_up(tmp_path)
+    os.makedirs(os.path.dirname(lab.private_key), exist_ok=True)
+    open(lab.private_key, 'w').close()
+    texts = lab.plan('present', current, reboot=['node2']).descriptions()
+    assert [text.split(' (')[0] for text in texts] == ['close ssh-control ' + lab.control_path_dir, 'reboot machine node2']
+
+
+def test_a_crashed_machine_starts_again_after_the_ssh_masters_close(tmp_path):
+    lab, current = lab_up(tmp_path)
+    os.makedirs(os.path.dirname(lab.private_key), exist_ok=True)
+    open(lab.private_key, 'w').close()
+    current['machines']['node1'] = dict(current['machines']['node1'], running=False, sshd=False)
+    texts = lab.plan('present', current).descriptions()
+    assert [text.split(' (')[0] for text in texts] == ['close ssh-control ' + lab.control_path_dir, 'start machine node1']
+
+
+@pytest.mark.parametrize('state, reboot, option', [
+    ('present', ['node9'], 'reboot[0]'),
+    ('absent', ['node1'], 'reboot'),
+])
+def test_reboot_names_machines_of_the_lab(tmp_path, state, reboot, option):
+    lab, current = lab_up(tmp_path)
+    with pytest.raises(OptionError) as raised:
+        lab.plan(state, current, reboot=reboot)
+    assert raised.value.option == option
