@@ -7,6 +7,8 @@ The kernel forgets links, addresses, routes and netfilter rules at a reboot; onl
 fabric_node writes, next to the node's record (_node_record):
 - a copy of this collection's module_utils (the very code the module ran with, taken from the
   module's own payload), so the restore needs neither Ansible nor the controller;
+All of it under /etc and /var/lib/linuxnet-fabric, a node's own files (lab machines share the
+host's /usr, so nothing goes there);
 - linuxnet-fabric-restore, which applies the record with that code (_restore);
 - an init script and a systemd unit that run it at boot, enabled the way update-rc.d and
   systemctl enable do it (links), so both sysvinit and systemd hosts run it.
@@ -26,7 +28,7 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._restore import ma
 
 PACKAGE = 'ansible_collections.linuxnet.fabric.plugins.module_utils'
 BUNDLE_DIR = '/var/lib/linuxnet-fabric/lib'
-RESTORE_COMMAND = '/usr/local/sbin/linuxnet-fabric-restore'
+RESTORE_COMMAND = '/var/lib/linuxnet-fabric/bin/linuxnet-fabric-restore'
 INIT_SCRIPT = '/etc/init.d/linuxnet-fabric'
 SYSTEMD_UNIT = '/etc/systemd/system/linuxnet-fabric.service'
 SYSTEMD_WANTS = '/etc/systemd/system/multi-user.target.wants/linuxnet-fabric.service'
@@ -196,15 +198,16 @@ def apply_boot_files(changes, root='/'):
         else:
             os.unlink(path)
     if any(verb == 'remove' for verb, _path, _value in changes):
-        # The bundle's directories, once empty (deepest first).
-        for directory, _subdirectories, _names in os.walk(_rooted(root, BUNDLE_DIR), topdown=False):
-            if not os.listdir(directory):
+        # The bundle's directories and the command's, once empty (deepest first).
+        directories = [directory for directory, _subdirectories, _names in os.walk(_rooted(root, BUNDLE_DIR), topdown=False)]
+        for directory in directories + [os.path.dirname(_rooted(root, RESTORE_COMMAND))]:
+            if os.path.isdir(directory) and not os.listdir(directory):
                 os.rmdir(directory)
 
 
 def describe(changes):
     """Action texts for the module's result: the copy of the collection counted, not listed."""
-    in_bundle = [change for change in changes if '/linuxnet-fabric/lib/' in change[1]]
+    in_bundle = [change for change in changes if not change_outside(change[1])]
     texts = []
     for verb in ('write', 'remove'):
         count = sum(1 for change in in_bundle if change[0] == verb)

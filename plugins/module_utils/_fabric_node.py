@@ -328,7 +328,8 @@ def run_node(params, run_command, check_mode, record_path=None):
     """The body of fabric_node, and of the boot-time restore: plan, apply unless check mode, record.
 
     With `record_path`, the node's record (_node_record) is read first. A removal without a plan
-    removes the recorded part, with the recorded options. When the record is of another part
+    removes the recorded part, with the recorded options (nothing without a record). When the
+    record is of another part
     (another fabric_mode or owner), that part is removed first, from the recorded options, whatever
     the inventory says now; then this part is built (or, with state absent, nothing more) and the
     record rewritten (or removed). Check mode plans the removal and this part against the node as
@@ -339,8 +340,15 @@ def run_node(params, run_command, check_mode, record_path=None):
         raise OptionError('record', "'%s' must be an absolute path" % record_path)
     recorded_text = read_text(record_path) if record_path else None
     recorded = parse_record(recorded_text, record_path)
-    if params['state'] == 'absent' and not params.get('plan') and recorded is not None:
-        # Removal without a plan: what the node recorded, whatever mode the inventory has now.
+    if params['state'] == 'absent' and not params.get('plan') and record_path:
+        # Removal without a plan: what the node recorded, whatever mode the inventory has now;
+        # without a record, nothing (but leftovers of the boot-time restore).
+        if recorded is None:
+            boot_root, boot_changes = plan_boot(params, record_path)
+            if boot_changes and not check_mode:
+                _boot.apply_boot_files(boot_changes, boot_root)
+            return {'changed': bool(boot_changes), 'diff': {'before': {'record': None}, 'after': {'record': None}},
+                    'actions': _boot.describe(boot_changes), 'endpoints': []}
         params = dict(params, state='absent', **dict((key, value) for key, value in recorded['params'].items() if key != 'state'))
     changed = False
     actions = []

@@ -66,17 +66,22 @@ def _same_file(descriptor, path):
 def held(path=LOCK_PATH, timeout=DEFAULT_TIMEOUT, module=None, clock=time.monotonic, sleep=time.sleep, holder=None):
     """Hold the node's fabric lock for the block; wait at most `timeout` seconds for it.
 
-    The file is removed on release, so a node where no run is in progress has no trace of it;
+    The file (and its directory) is removed on release, so a node where no run is in progress has
+    no trace of it;
     a waiter that locked a file a holder removed meanwhile starts over on the new one.
     """
     if path in _HELD:
         yield
         return
     directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
     deadline = clock() + timeout
     while True:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except FileNotFoundError:
+            # No directory yet, or a releasing holder just removed it.
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            continue
         try:
             while True:
                 try:
@@ -107,9 +112,11 @@ def held(path=LOCK_PATH, timeout=DEFAULT_TIMEOUT, module=None, clock=time.monoto
         yield
     finally:
         _HELD.discard(path)
-        # Unlink while still holding, then close: a waiter holding the old file sees it gone and retries.
+        # Unlink while still holding, then close: a waiter holding the old file sees it gone and
+        # retries. The directory goes too when nobody else made a file in it meanwhile.
         try:
             os.unlink(path)
+            os.rmdir(directory)
         except OSError:
             pass
         os.close(descriptor)

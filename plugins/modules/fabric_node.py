@@ -138,7 +138,8 @@ options:
       - When it records a part of another O(mode) or O(owner), that part is removed first, from the
         recorded options (not from the inventory), then this one is built; with O(state=absent) the
         recorded part is removed whatever O(mode) says. With O(state=absent) and an empty O(plan),
-        the module removes what the record says, with the recorded options. So switching
+        the module removes what the record says, with the recorded options, and nothing when
+        there is no record. So switching
         C(fabric_mode) and teardown leave nothing of the old fabric behind.
       - The boot-time restore (C(linuxnet-fabric-restore), see docs/fabrics.md) applies it again.
       - An empty string keeps no record (and no boot-time restore).
@@ -149,7 +150,7 @@ options:
       - Whether the node rebuilds its part of the fabric at boot, without the controller. With
         V(true) (and a O(record)) the module leaves on the node a copy of the collection's
         C(module_utils) (the code it runs with) under C(/var/lib/linuxnet-fabric/lib), the command
-        C(/usr/local/sbin/linuxnet-fabric-restore), which applies the record with it, and an init
+        C(/var/lib/linuxnet-fabric/bin/linuxnet-fabric-restore), which applies the record with it, and an init
         script (C(/etc/init.d/linuxnet-fabric)) and a systemd unit (C(linuxnet-fabric.service))
         that run it at boot, enabled for both init systems. Removed with the part, or with V(false).
       - Endpoints made of Docker containers are left to the next run (Docker makes their

@@ -34,12 +34,12 @@ def test_first_run_writes_everything_then_nothing(tmp_path):
     changes = boot(root)
     written = [path for verb, path, _value in changes if verb == 'write']
     assert written and all(path.startswith(root + '/') for path in written)
-    assert os.path.join(root, 'usr/local/sbin/linuxnet-fabric-restore') in written
+    assert os.path.join(root, 'var/lib/linuxnet-fabric/bin/linuxnet-fabric-restore') in written
     linked = [path for verb, path, _value in changes if verb == 'link']
     # rc2.d exists under this root; rc3.d..rc5.d do not, and are not made.
     assert sorted(os.path.basename(os.path.dirname(path)) for path in linked) == ['multi-user.target.wants', 'rc2.d']
     _boot.apply_boot_files(changes, root)
-    assert os.access(os.path.join(root, 'usr/local/sbin/linuxnet-fabric-restore'), os.X_OK)
+    assert os.access(os.path.join(root, 'var/lib/linuxnet-fabric/bin/linuxnet-fabric-restore'), os.X_OK)
     assert os.access(os.path.join(root, 'etc/init.d/linuxnet-fabric'), os.X_OK)
     assert not os.access(os.path.join(root, 'etc/systemd/system/linuxnet-fabric.service'), os.X_OK)
     assert os.readlink(os.path.join(root, 'etc/rc2.d/S20linuxnet-fabric')) == '../init.d/linuxnet-fabric'
@@ -49,7 +49,7 @@ def test_first_run_writes_everything_then_nothing(tmp_path):
 def test_the_restore_command_runs_the_copy(tmp_path):
     root = str(tmp_path)
     files, _links = _boot.boot_files('/x/node.json', SOURCES, root, python='/usr/bin/python3')
-    script = files[os.path.join(root, 'usr/local/sbin/linuxnet-fabric-restore')]
+    script = files[os.path.join(root, 'var/lib/linuxnet-fabric/bin/linuxnet-fabric-restore')]
     assert script.startswith('#!/usr/bin/python3\n')
     assert "sys.path.insert(0, '%s/var/lib/linuxnet-fabric/lib')" % root in script
     assert 'from ansible_collections.linuxnet.fabric.plugins.module_utils._restore import main' in script
@@ -79,6 +79,7 @@ def test_a_stale_file_of_an_older_copy_goes_and_bytecode_stays_until_removal(tmp
     assert removal and all(verb == 'remove' for verb, _path, _value in removal)
     _boot.apply_boot_files(removal, root)
     assert not os.path.exists(os.path.join(root, 'var/lib/linuxnet-fabric/lib'))
+    assert not os.path.exists(os.path.join(root, 'var/lib/linuxnet-fabric/bin'))
     assert not os.path.lexists(os.path.join(root, 'etc/systemd/system/multi-user.target.wants/linuxnet-fabric.service'))
     assert boot(root, sources={}, present=False) == []
 

@@ -35,6 +35,7 @@ def test_held_writes_the_holder_and_leaves_no_file(tmp_path):
         with open(path) as stream:
             assert json.load(stream) == HOLDER
     assert not os.path.exists(path)
+    assert not os.path.exists(os.path.dirname(path))
 
 
 def test_released_when_the_block_fails(tmp_path):
