@@ -387,3 +387,18 @@ def test_recorded_addresses_are_kept(endpoints, facts, expected):
     plan = fabric_plan(['node1'], three(node1={'fabric_endpoints': endpoints, 'ansible_facts': facts}))['node1']
     assert plan['endpoints']
     assert dict((endpoint['name'], endpoint['address']) for endpoint in plan['endpoints']) == expected
+
+
+@pytest.mark.parametrize('names', [
+    ['node1'],                      # node2 and node3 left
+    ['node1', 'node2', 'node3'],    # as recorded
+    ['node3', 'node1', 'node4'],    # node4 joined, the order changed
+])
+def test_recorded_addresses_survive_nodes_joining_and_leaving(names):
+    """What the plan keeps comes from the node's own record: another controller, with the same
+    inventory and the nodes' facts, plans the same addresses."""
+    hostvars = three(node1={'fabric_endpoints': [{'name': 'b'}, {'name': 'a'}],
+                            'ansible_facts': recorded({'a': '172.19.11.7/24', 'b': '172.19.11.9/24'})})
+    hostvars['node4'] = node('10.88.0.14')
+    plan = fabric_plan(names, hostvars)['node1']
+    assert dict((endpoint['name'], endpoint['address']) for endpoint in plan['endpoints']) == {'a': '172.19.11.7/24', 'b': '172.19.11.9/24'}
