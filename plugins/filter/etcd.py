@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import traceback
 from urllib.parse import urlsplit
@@ -356,13 +357,16 @@ def etcd_membership(cluster, hostvars, hosts, info_var='__etcd_info', list_var='
     return plan_membership(cluster, answers, has_data, current_initial, reachable=hosts)
 
 
-def stale_paths(wanted, current):
+def stale_paths(wanted, current, replaced=None):
     """The items of `wanted` whose path on the host (`current`, etcd_member_info's `paths`)
     differs: missing, other type, mode, owner or group, or (files) other content.
 
     Each item: {dest, owner, group, mode} and, for a file, `src` (a controller file) or
     `content`; items without either are directories. Pure but for reading `src` files.
+    A `src` that does not exist, or that is in `replaced` (controller files the run makes
+    again: in check mode they still hold the old content), makes its item stale.
     """
+    replaced = set(replaced or [])
     stale = []
     for item in wanted:
         now = (current or {}).get(item['dest']) or {}
@@ -374,6 +378,9 @@ def stale_paths(wanted, current):
         if is_file:
             if 'content' in item:
                 data = item['content'].encode('utf-8')
+            elif item['src'] in replaced or not os.path.isfile(item['src']):
+                stale.append(item)
+                continue
             else:
                 with open(item['src'], 'rb') as handle:
                     data = handle.read()

@@ -664,6 +664,16 @@ def test_without_a_read_everything_is_stale(files):
     assert stale_paths(wanted, {}) == wanted
 
 
+def test_a_source_not_made_yet_or_made_again_is_stale(files):
+    """Check mode: the controller file is still missing, or holds what the run replaces."""
+    item = {'dest': files['file'], 'owner': USER, 'group': GROUP, 'mode': '0640', 'src': files['src']}
+    assert stale_paths([item], files['current']) == []
+    assert stale_paths([item], files['current'], replaced=[files['src']]) == [item]
+    assert stale_paths([item], files['current'], replaced=[files['src'] + '.other']) == []
+    missing = dict(item, src=files['missing'])
+    assert stale_paths([missing], files['current']) == [missing]
+
+
 def test_a_link_to_a_file_is_stale(files, tmp_path):
     link = tmp_path / 'link.env'
     link.symlink_to(files['file'])
