@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import traceback
 from urllib.parse import urlsplit
@@ -253,7 +254,7 @@ def plan_membership(cluster, answers, has_data, current_initial=None, reachable=
     reachable = set(reachable if reachable is not None else [member['host'] for member in cluster['members']])
     member_list = _one_cluster(answers)
     members = [member for member in cluster['members'] if member['host'] in reachable]
-    result = {'bootstrap': False, 'join': [], 'remove': [], 'members': [], 'initial': {}, 'unknown': [],
+    result = {'bootstrap': False, 'join': [], 'remove': [], 'members': [], 'initial': {}, 'unknown': [], 'via': None,
               'unreachable': [member['host'] for member in cluster['members'] if member['host'] not in reachable]}
     if member_list is None:
         with_data = [member['host'] for member in members if has_data.get(member['host'])]
@@ -267,6 +268,7 @@ def plan_membership(cluster, answers, has_data, current_initial=None, reachable=
                                 % ', '.join(result['unreachable']))
         result['bootstrap'] = True
         result['members'] = [member['host'] for member in members]
+        result['via'] = result['members'][0] if result['members'] else None
         for member in members:
             result['initial'][member['host']] = {'cluster': cluster['initial_cluster'], 'state': 'new'}
         return result
@@ -313,6 +315,9 @@ def plan_membership(cluster, answers, has_data, current_initial=None, reachable=
     if not result['members']:
         raise EtcdPlanError('the running etcd cluster (members %s) has none of the hosts of etcd_group as a member; '
                             'refusing to join them to a foreign cluster' % (', '.join(sorted(by_name)) or 'unnamed'))
+    # Cluster-wide commands go through a member of this run that answered (one whose etcd is down
+    # would fail them all).
+    result['via'] = ([host for host in result['members'] if (answers or {}).get(host)] + result['members'])[0]
     # Joins go one at a time, and etcd starts a joiner only when its initial cluster lists every
     # member the cluster has then (by peer URL), started or not. Joiners added by an earlier run
     # are in the cluster already: they join first, and every joiner's initial cluster lists them;
@@ -356,13 +361,49 @@ def etcd_membership(cluster, hostvars, hosts, info_var='__etcd_info', list_var='
     return plan_membership(cluster, answers, has_data, current_initial, reachable=hosts)
 
 
-def stale_paths(wanted, current):
+def health(registered, cluster, hosts=None):
+    """The members' health from `etcdctl endpoint health --cluster -w json` (`registered`: the
+    command's registered result), for the members of `cluster` (etcd_cluster's plan). Pure.
+
+    Returns {answered, members (how many answered the member list), quorum, has_quorum, healthy
+    and unhealthy (each {host (None: not a host of the group), endpoint, error}), hosts_healthy
+    (every member on `hosts`, the run's hosts, is healthy and the cluster has its quorum), error}.
+    """
+    hosts = list(hosts or [])
+    host_of = dict((member['client_url'], member['host']) for member in (cluster or {}).get('members', []))
+    entries = None
+    if isinstance(registered, dict) and not registered.get('skipped'):
+        try:
+            entries = json.loads(registered.get('stdout') or '')
+        except ValueError:
+            entries = None
+    result = {'answered': isinstance(entries, list) and len(entries) > 0, 'members': 0, 'quorum': None,
+              'has_quorum': False, 'healthy': [], 'unhealthy': [], 'hosts_healthy': False, 'error': None}
+    if not result['answered']:
+        detail = registered.get('stderr') or registered.get('msg') if isinstance(registered, dict) else None
+        result['error'] = (str(detail).strip() or None) if detail else 'no answer'
+        return result
+    for entry in sorted(entries, key=lambda item: str(item.get('endpoint'))):
+        endpoint = entry.get('endpoint')
+        item = {'host': host_of.get(endpoint), 'endpoint': endpoint, 'error': entry.get('error') or ''}
+        result['healthy' if entry.get('health') is True or entry.get('health') == 'true' else 'unhealthy'].append(item)
+    result['members'] = len(entries)
+    result['quorum'] = len(entries) // 2 + 1
+    result['has_quorum'] = len(result['healthy']) >= result['quorum']
+    result['hosts_healthy'] = result['has_quorum'] and not [item for item in result['unhealthy'] if item['host'] in hosts]
+    return result
+
+
+def stale_paths(wanted, current, replaced=None):
     """The items of `wanted` whose path on the host (`current`, etcd_member_info's `paths`)
     differs: missing, other type, mode, owner or group, or (files) other content.
 
     Each item: {dest, owner, group, mode} and, for a file, `src` (a controller file) or
     `content`; items without either are directories. Pure but for reading `src` files.
+    A `src` that does not exist, or that is in `replaced` (controller files the run makes
+    again: in check mode they still hold the old content), makes its item stale.
     """
+    replaced = set(replaced or [])
     stale = []
     for item in wanted:
         now = (current or {}).get(item['dest']) or {}
@@ -374,6 +415,9 @@ def stale_paths(wanted, current):
         if is_file:
             if 'content' in item:
                 data = item['content'].encode('utf-8')
+            elif item['src'] in replaced or not os.path.isfile(item['src']):
+                stale.append(item)
+                continue
             else:
                 with open(item['src'], 'rb') as handle:
                     data = handle.read()
@@ -386,4 +430,5 @@ class FilterModule(object):
     """linuxnet.fabric etcd filters."""
 
     def filters(self):
-        return {'etcd_cluster': etcd_cluster, 'etcd_membership': etcd_membership, 'etcd_stale_paths': stale_paths}
+        return {'etcd_cluster': etcd_cluster, 'etcd_membership': etcd_membership, 'etcd_stale_paths': stale_paths,
+                'etcd_health': health}

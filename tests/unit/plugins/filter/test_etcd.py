@@ -13,7 +13,7 @@ from conftest import FILE_GROUP, FILE_OWNER
 
 from ansible_collections.linuxnet.fabric.plugins.filter import etcd as etcd_filter
 from ansible_collections.linuxnet.fabric.plugins.filter.etcd import (
-    EtcdPlanError, etcd_cluster, etcd_membership, plan_membership, stale_paths)
+    EtcdPlanError, etcd_cluster, etcd_membership, health, plan_membership, stale_paths)
 from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_member import path_state
 
 SHA256 = 'sha256:' + 'a' * 64
@@ -369,7 +369,7 @@ def test_bootstrap_of_a_new_cluster():
     plan = plan_membership(planned, {}, {'node1': False, 'node2': False, 'node3': False})
     assert plan == {
         'bootstrap': True, 'join': [], 'remove': [], 'unknown': [], 'unreachable': [],
-        'members': ['node1', 'node2', 'node3'],
+        'members': ['node1', 'node2', 'node3'], 'via': 'node1',
         'initial': dict((host, {'cluster': ','.join(entry(number) for number in (1, 2, 3)), 'state': 'new'})
                         for host, number in (('node1', 1), ('node2', 2), ('node3', 3))),
     }
@@ -512,6 +512,15 @@ def test_unreachable_member_hosts_are_left_alone():
     assert 'node3' not in plan['initial']
 
 
+def test_cluster_wide_commands_go_through_a_member_that_answered():
+    answers = {'node1': None, 'node2': running(1, 2, 3), 'node3': running(1, 2, 3)}
+    plan = plan_membership(cluster(3), answers, {'node1': True, 'node2': True, 'node3': True})
+    assert plan['members'] == ['node1', 'node2', 'node3'] and plan['via'] == 'node2'
+    plan = plan_membership(cluster(3), {'node1': running(1, 2, 3)}, {'node1': True, 'node2': True}, reachable=['node1', 'node2'])
+    assert plan['via'] == 'node1'
+    assert plan_membership(cluster(3), {}, {})['via'] == 'node1'
+
+
 def test_an_unreachable_host_that_is_not_a_member_yet_does_not_join():
     plan = plan_membership(cluster(4), {'node1': running(1, 2, 3)}, {'node1': True, 'node2': True, 'node3': True},
                            reachable=['node1', 'node2', 'node3'])
@@ -592,6 +601,67 @@ def test_membership_with_other_variable_names():
     assert plan['members'] == ['node1'] and not plan['bootstrap']
 
 
+# --- health ----------------------------------------------------------------------------------------
+
+def health_answer(*states, rc=None):
+    """`etcdctl endpoint health --cluster -w json` of node1..node<n>, each healthy (True) or not."""
+    entries = [{'endpoint': 'https://10.88.0.%d:2379' % (10 + number), 'health': state, 'took': '2ms'}
+               if state else {'endpoint': 'https://10.88.0.%d:2379' % (10 + number), 'health': False, 'took': '3s',
+                              'error': 'context deadline exceeded'}
+               for number, state in enumerate(states, start=1)]
+    return registered(entries, rc=(0 if all(states) else 1) if rc is None else rc)
+
+
+def test_every_member_healthy():
+    result = health(health_answer(True, True, True), cluster(3), ['node1', 'node2', 'node3'])
+    assert result['answered'] and result['has_quorum'] and result['hosts_healthy']
+    assert [item['host'] for item in result['healthy']] == ['node1', 'node2', 'node3'] and result['unhealthy'] == []
+    assert (result['members'], result['quorum']) == (3, 2)
+
+
+def test_a_member_down_outside_the_run_keeps_the_run_going():
+    result = health(health_answer(True, True, False), cluster(3), ['node1', 'node2'])
+    assert result['has_quorum'] and result['hosts_healthy']
+    assert result['unhealthy'] == [{'host': 'node3', 'endpoint': 'https://10.88.0.13:2379', 'error': 'context deadline exceeded'}]
+
+
+def test_a_member_down_in_the_run_is_not_healthy_but_the_quorum_stays():
+    result = health(health_answer(True, True, False), cluster(3), ['node1', 'node2', 'node3'])
+    assert result['has_quorum'] and not result['hosts_healthy']
+
+
+def test_two_of_three_down_is_no_quorum():
+    result = health(health_answer(True, False, False), cluster(3), ['node1'])
+    assert not result['has_quorum'] and not result['hosts_healthy']
+    assert [item['host'] for item in result['unhealthy']] == ['node2', 'node3']
+
+
+def test_a_member_of_no_host_is_named_by_its_endpoint():
+    answer = registered([{'endpoint': 'https://10.88.0.99:2379', 'health': False, 'error': 'refused'},
+                         {'endpoint': 'https://10.88.0.11:2379', 'health': True}])
+    result = health(answer, cluster(3), ['node1'])
+    assert result['unhealthy'] == [{'host': None, 'endpoint': 'https://10.88.0.99:2379', 'error': 'refused'}]
+    assert result['has_quorum'] is False and result['quorum'] == 2
+
+
+@pytest.mark.parametrize('answer', [
+    SKIPPED,
+    {'rc': 1, 'stdout': '', 'stderr': 'Error: context deadline exceeded\n'},
+    registered(stdout='not json'),
+    registered([]),
+    None,
+], ids=['skipped', 'no_stdout', 'bad_json', 'empty_list', 'null'])
+def test_no_answer_is_no_quorum(answer):
+    result = health(answer, cluster(3), ['node1'])
+    assert not result['answered'] and not result['has_quorum'] and not result['hosts_healthy']
+    assert result['error']
+
+
+def test_the_error_of_no_answer_is_kept():
+    result = health({'rc': 1, 'stdout': '', 'stderr': 'Error: context deadline exceeded\n'}, cluster(3), [])
+    assert result['error'] == 'Error: context deadline exceeded'
+
+
 # --- stale_paths ---------------------------------------------------------------------------------
 
 USER = FILE_OWNER
@@ -662,6 +732,16 @@ def test_without_a_read_everything_is_stale(files):
               {'dest': files['file'], 'owner': USER, 'group': GROUP, 'mode': '0640', 'content': ''}]
     assert stale_paths(wanted, None) == wanted
     assert stale_paths(wanted, {}) == wanted
+
+
+def test_a_source_not_made_yet_or_made_again_is_stale(files):
+    """Check mode: the controller file is still missing, or holds what the run replaces."""
+    item = {'dest': files['file'], 'owner': USER, 'group': GROUP, 'mode': '0640', 'src': files['src']}
+    assert stale_paths([item], files['current']) == []
+    assert stale_paths([item], files['current'], replaced=[files['src']]) == [item]
+    assert stale_paths([item], files['current'], replaced=[files['src'] + '.other']) == []
+    missing = dict(item, src=files['missing'])
+    assert stale_paths([missing], files['current']) == [missing]
 
 
 def test_a_link_to_a_file_is_stale(files, tmp_path):
