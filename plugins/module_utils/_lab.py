@@ -200,6 +200,44 @@ def remove_cgroup(parent, root=CGROUP_ROOT, timeout=STOP_TIMEOUT):
     return left
 
 
+# Services the lab itself runs in a machine (sshd, dockerd with its containerd).
+LAB_SERVICES = ('ssh', 'docker', 'containerd')
+
+
+def boot_commands(machine_etc, host_etc='/etc'):
+    """What a machine's boot runs: its own sysctl.d files, then (in link order) the init scripts
+    enabled in /etc/rc2.d that the machine itself set up - its own script or its own
+    /etc/default file, such as the fabric's restore or an etcd the role configured. The host's
+    services, which a machine sees through the host's /etc, stay off; sshd and dockerd are the
+    lab's. `machine_etc` is the upper layer of the machine's /etc overlay."""
+    def entries(directory):
+        try:
+            return os.listdir(directory)
+        except OSError:
+            return []
+    commands = []
+    sysctl_dir = os.path.join(machine_etc, 'sysctl.d')
+    commands += ['sysctl -q -p %s' % shlex.quote('/etc/sysctl.d/' + entry) for entry in sorted(entries(sysctl_dir))
+                 if entry.endswith('.conf') and os.path.isfile(os.path.join(sysctl_dir, entry))]
+    own_rc = os.path.join(machine_etc, 'rc2.d')
+    links = set(entry for entry in entries(os.path.join(host_etc, 'rc2.d')) if entry.startswith('S'))
+    for entry in entries(own_rc):
+        path = os.path.join(own_rc, entry)
+        if os.path.islink(path):
+            links.add(entry)
+        else:
+            # An overlay whiteout: the machine disabled it.
+            links.discard(entry)
+    for link in sorted(links):
+        service = link[3:]
+        if not link.startswith('S') or service in LAB_SERVICES:
+            continue
+        own = [os.path.join(machine_etc, 'init.d', service), os.path.join(machine_etc, 'default', service)]
+        if any(os.path.isfile(path) for path in own):
+            commands.append('/etc/init.d/%s start' % shlex.quote(service))
+    return commands
+
+
 def controller_table(lab_name):
     """The routing table of a lab's controller route: stable for a name, never a reserved one."""
     return CONTROLLER_TABLE_BASE + zlib.crc32(lab_name.encode('utf-8')) % 0x10000
@@ -713,21 +751,9 @@ class Lab(object):
         self._boot(machine)
 
     def _boot(self, machine):
-        """What a host's boot brings back of the machine's own configuration: its sysctl.d files,
-        then the init scripts enabled in the machine itself (links in its own /etc layer, in order).
-        The host's services (whose links the machine sees from the host's /etc) stay off: sshd and
-        dockerd are the lab's."""
+        """Run what a host's boot would bring back of the machine's own configuration (boot_commands)."""
         name = machine['name']
-        etc = self._machine_dir(name, 'etc', 'upper')
-        commands = []
-        sysctl_dir = os.path.join(etc, 'sysctl.d')
-        if os.path.isdir(sysctl_dir):
-            commands += ['sysctl -q -p %s' % shlex.quote('/etc/sysctl.d/' + entry) for entry in sorted(os.listdir(sysctl_dir))
-                         if entry.endswith('.conf') and os.path.isfile(os.path.join(sysctl_dir, entry))]
-        rc_dir = os.path.join(etc, 'rc2.d')
-        if os.path.isdir(rc_dir):
-            commands += ['/etc/init.d/%s start' % shlex.quote(entry[3:]) for entry in sorted(os.listdir(rc_dir))
-                         if entry.startswith('S') and os.path.islink(os.path.join(rc_dir, entry))]
+        commands = boot_commands(self._machine_dir(name, 'etc', 'upper'))
         if commands:
             entry = self.record['machines'][name]
             self._inside(entry['pid'], ['sh', '-c', 'set -e\n' + '\n'.join(commands) + '\n'], 'booting machine %s' % name)

@@ -107,9 +107,9 @@ options:
       - Machines to reboot, as a host does - everything in memory goes (processes, links,
         addresses, routes, netfilter rules, C(/run), C(/tmp)), their disks (the C(/etc), C(/var/lib),
         C(/root) layers) stay. They start again with sshd (and dockerd), then run what their own
-        boot would - the C(sysctl.d) files and the init scripts enabled in the machine itself (links
-        in its own C(/etc/rc2.d), such as the fabric's boot-time restore); the host's own services
-        stay off.
+        boot would - its own C(sysctl.d) files, then the init scripts enabled in C(/etc/rc2.d) that
+        the machine set up itself (its own script or C(/etc/default) file, such as the fabric's
+        boot-time restore or an etcd the role configured); the host's own services stay off.
       - A machine that is not running is booted from its disks. Always reports a change.
     type: list
     elements: str

@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._lab import (
-    CONTROLLER_TABLE_BASE, Lab, busybox_image, controller_table, docker_init_script, remove_cgroup,
+    CONTROLLER_TABLE_BASE, Lab, boot_commands, busybox_image, controller_table, docker_init_script, remove_cgroup,
 )
 from ansible_collections.linuxnet.fabric.plugins.module_utils._lab_plan import plan_lab
 
@@ -154,3 +154,29 @@ def test_reboot_names_machines_of_the_lab(tmp_path, state, reboot, option):
     with pytest.raises(OptionError) as raised:
         lab.plan(state, current, reboot=reboot)
     assert raised.value.option == option
+
+
+def test_a_machines_boot_runs_what_it_set_up_itself(tmp_path):
+    host, machine = tmp_path / 'host-etc', tmp_path / 'machine-etc'
+    for name in ('S01etcd', 'S01ssh', 'S01docker', 'S01postgresql', 'S01rsync'):
+        (host / 'rc2.d').mkdir(parents=True, exist_ok=True)
+        (host / 'rc2.d' / name).symlink_to('../init.d/' + name[3:])
+    (machine / 'rc2.d').mkdir(parents=True)
+    (machine / 'rc2.d' / 'S20linuxnet-fabric').symlink_to('../init.d/linuxnet-fabric')
+    # The machine disabled rsync (an overlay whiteout is a character device; a plain file stands in).
+    (machine / 'rc2.d' / 'S01rsync').write_text('')
+    for path, content in (('init.d/linuxnet-fabric', '#!/bin/sh\n'), ('default/etcd', 'ETCD_NAME=node1\n'),
+                          ('init.d/docker', '#!/bin/sh\n'), ('default/rsync', 'RSYNC_ENABLE=true\n'),
+                          ('sysctl.d/90-linuxnet-fabric.conf', 'net.ipv4.ip_forward = 1\n'), ('sysctl.d/README', '')):
+        (machine / path).parent.mkdir(parents=True, exist_ok=True)
+        (machine / path).write_text(content)
+    assert boot_commands(str(machine), str(host)) == [
+        'sysctl -q -p /etc/sysctl.d/90-linuxnet-fabric.conf',
+        # etcd: the host's link, the machine's own settings; docker is the lab's, postgresql the host's.
+        '/etc/init.d/etcd start',
+        '/etc/init.d/linuxnet-fabric start',
+    ]
+
+
+def test_a_machine_that_set_up_nothing_boots_nothing(tmp_path):
+    assert boot_commands(str(tmp_path / 'machine-etc'), str(tmp_path / 'host-etc')) == []
