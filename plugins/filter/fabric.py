@@ -357,6 +357,40 @@ def _node_subnet_part(name, variables, subnet, mode, docker):
     return part
 
 
+def _outside_the_run(everyone, hostvars, gateways):
+    """hostvars where the hosts this run did not read (--limit, unreachable: no fabric_facts) are
+    described by what the others recorded of them (fabric_facts' `recorded`): the subnet and
+    underlay address of a peer, the routed gateway's address. The others' routes to them stay as
+    deployed; such a host's own plan is not applied in this run. A host nobody recorded needs
+    fabric_underlay_address (and fabric_node_subnet) in the inventory."""
+    missing = [name for name in everyone if not set(('linuxnet_fabric', 'default_ipv4')) & set(hostvars[name].get('ansible_facts') or {})
+               and not hostvars[name].get('fabric_underlay_address')]
+    if not missing:
+        return hostvars
+    known, gateway_address = {}, None
+    for name in everyone:
+        recorded = ((hostvars[name].get('ansible_facts') or {}).get('linuxnet_fabric') or {}).get('recorded') or {}
+        for peer in recorded.get('peers') or []:
+            known.setdefault(peer['name'], peer)
+        gateway_address = gateway_address or recorded.get('gateway_underlay_address')
+    result = dict(hostvars)
+    for name in missing:
+        variables = dict(hostvars[name])
+        if name in known:
+            variables.setdefault('fabric_node_subnet', known[name]['subnet'])
+            variables['fabric_underlay_address'] = known[name]['via']
+        elif name in gateways and gateway_address:
+            variables['fabric_underlay_address'] = gateway_address
+        else:
+            raise PlanError('%s is not in this run (--limit, or unreachable) and no node of the fabric recorded it: '
+                            'set fabric_underlay_address (and fabric_node_subnet) for it in the inventory' % name)
+        # Only its own plan needs these, and that plan is not applied in this run.
+        variables.setdefault('fabric_underlay_interface', 'unknown')
+        variables['ansible_facts'] = dict(variables.get('ansible_facts') or {}, linuxnet_fabric={'underlay': {}, 'endpoints': []})
+        result[name] = variables
+    return result
+
+
 def fabric_plan(names, hostvars, gateways=None, etcd_hosts=None, leases=None):
     """{host: plan} for every host of `names` (the fabric nodes) and `gateways` (the routed head node).
 
@@ -374,6 +408,7 @@ def fabric_plan(names, hostvars, gateways=None, etcd_hosts=None, leases=None):
     if not names:
         raise PlanError('there are no fabric nodes (inventory group fabric_nodes is empty)')
     mode, cluster, prefix = _cluster_settings(names, hostvars)
+    hostvars = _outside_the_run(names + [gateway for gateway in gateways if gateway not in names], hostvars, gateways)
     if mode == 'overlay':
         return _overlay_plan(names, hostvars, list(etcd_hosts or []), leases)
     if mode == 'routed' and len(gateways) != 1:

@@ -72,10 +72,16 @@ def read_record(path=RECORD_PATH):
 
 
 def summary(record):
-    """What diffs and facts show of a record: the mode, the owner and the addresses."""
+    """What diffs and facts show of a record: the mode, the owner, the addresses, and what the node
+    was told of its peers (name, subnet, underlay address) and of the routed gateway - which is how
+    a run that does not reach a node (--limit, unreachable) still plans the others' routes to it."""
     if record is None:
         return None
-    return {'mode': record['mode'], 'owner': record['owner'], 'addresses': dict(record['addresses'])}
+    plan = (record.get('params') or {}).get('plan') or {}
+    peers = [dict((key, peer.get(key)) for key in ('name', 'subnet', 'via')) for peer in plan.get('peers') or []
+             if isinstance(peer, dict) and peer.get('name') and peer.get('subnet') and peer.get('via')]
+    return {'mode': record['mode'], 'owner': record['owner'], 'addresses': dict(record['addresses']), 'peers': peers,
+            'gateway_underlay_address': plan.get('gateway_underlay_address')}
 
 
 def same_part(record, params):

@@ -120,11 +120,14 @@ ansible_facts:
           sample: []
         recorded:
           description:
-            - What the node's fabric record (O(fabric_record)) says it has - C(mode), C(owner) and
-              C(addresses) (endpoint name to address) - or null without a record.
-            - M(linuxnet.fabric.fabric_plan) keeps these addresses, so they survive reboots.
+            - What the node's fabric record (O(fabric_record)) says it has - C(mode), C(owner),
+              C(addresses) (endpoint name to address), C(peers) (name, subnet, via - what it was told
+              of the other nodes) and C(gateway_underlay_address) - or null without a record.
+            - M(linuxnet.fabric.fabric_plan) keeps these addresses, so they survive reboots, and
+              plans a node this run does not reach (C(--limit), unreachable) from the others' C(peers).
           type: dict
-          sample: {mode: bridge_nat, owner: bridge_nat, addresses: {web1: 172.19.11.2/24}}
+          sample: {mode: bridge_nat, owner: bridge_nat, addresses: {web1: 172.19.11.2/24},
+                   peers: [{name: node2, subnet: 172.19.12.0/24, via: 10.88.0.12}], gateway_underlay_address: null}
         record:
           description: The JSON object in O(record_file) ({} when there is none).
           type: dict

@@ -113,7 +113,8 @@ def test_docker_takes_the_upper_half_of_the_subnet():
     (['node1'], three(node1={'fabric_cluster_cidr': '10.88.0.0/16'}), [], ['fabric_cluster_cidr 10.88.0.0/16 overlaps the underlay', 'node1']),
     (['node1', 'node2'], three(node2={'fabric_underlay_address': '10.88.0.11'}), [],
      ['node1 and node2 have the same underlay address', 'fabric_underlay_address']),
-    (['node1'], three(node1={'ansible_facts': {}}), [], ['node1 has no underlay address', 'fabric_underlay_address']),
+    (['node1'], three(node1={'ansible_facts': {}}), [], ['node1 is not in this run', 'no node of the fabric recorded it',
+                                                         'fabric_underlay_address']),
     (['node1', 'node2'], three(**{'node1': {'fabric_mode': 'routed'}, 'node2': {'fabric_mode': 'routed'}}), [], ['fabric_gateway', 'found 0']),
     (['node1'], three(node1={'fabric_endpoints': [{'name': 'a'}, {'name': 'a'}]}), [], ["node1: fabric_endpoints[1].name", "'a' is used twice"]),
     (['node1'], three(node1={'fabric_endpoints': [{'name': 'a', 'address': '172.19.12.5'}]}), [],
@@ -402,3 +403,43 @@ def test_recorded_addresses_survive_nodes_joining_and_leaving(names):
     hostvars['node4'] = node('10.88.0.14')
     plan = fabric_plan(names, hostvars)['node1']
     assert dict((endpoint['name'], endpoint['address']) for endpoint in plan['endpoints']) == {'a': '172.19.11.7/24', 'b': '172.19.11.9/24'}
+
+
+
+def recorded_peers(peers, gateway=None):
+    """fabric_facts of node1 whose record says what it was told of its peers."""
+    facts = recorded({})
+    facts['linuxnet_fabric']['recorded'].update(peers=peers, gateway_underlay_address=gateway)
+    return facts
+
+
+def test_a_node_out_of_the_run_is_planned_from_what_the_others_recorded():
+    """--limit node1,node2 (or node3 unreachable): node3 has no facts; node1's record knows it."""
+    full = fabric_plan(['node1', 'node2', 'node3'], three())
+    hostvars = three(node1={'ansible_facts': recorded_peers(full['node1']['peers'])})
+    del hostvars['node3']['ansible_facts']
+    limited = fabric_plan(['node1', 'node2', 'node3'], hostvars)
+    assert full['node1']['peers'] and limited['node1']['peers'] == full['node1']['peers']
+    assert limited['node1']['routes'] == full['node1']['routes']
+    assert limited['node2']['routes'] == full['node2']['routes']
+    assert fabric_plan_problems(['node1', 'node2', 'node3'], hostvars) == {}
+
+
+def test_a_routed_gateway_out_of_the_run_comes_from_the_nodes_records():
+    routed = dict(fabric_mode='routed')
+    hostvars = three(node1=routed, node2=routed, node3=routed)
+    hostvars['head'] = node('10.88.0.1', fabric_mode='routed')
+    full = fabric_plan(['node1', 'node2', 'node3'], hostvars, ['head'])
+    hostvars['node1']['ansible_facts'] = recorded_peers(full['node1']['peers'], full['node1']['gateway_underlay_address'])
+    del hostvars['head']['ansible_facts']
+    limited = fabric_plan(['node1', 'node2', 'node3'], hostvars, ['head'])
+    assert limited['node1']['gateway_underlay_address'] == full['node1']['gateway_underlay_address'] == '10.88.0.1'
+    assert limited['node1']['routes'] == full['node1']['routes']
+
+
+def test_a_node_out_of_the_run_that_nobody_recorded_is_named():
+    hostvars = three()
+    del hostvars['node3']['ansible_facts']
+    with pytest.raises(PlanError) as raised:
+        fabric_plan(['node1', 'node2', 'node3'], hostvars)
+    assert 'node3 is not in this run' in str(raised.value) and 'fabric_underlay_address' in str(raised.value)

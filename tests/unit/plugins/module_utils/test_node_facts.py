@@ -292,7 +292,8 @@ def test_node_facts_reads_the_files_it_is_given(node, monkeypatch):
     fabric_record.write_text(record_text(record_of(FABRIC_NODE_PARAMS)))
     facts = _node_facts.node_facts('bridge_nat', ['iproute2', 'nftables', 'python3-pyroute2'], str(record), str(persist),
                                    {IP_FORWARD: '1'}, str(fabric_record))
-    assert facts['recorded'] == {'mode': 'bridge_nat', 'owner': 'bridge_nat', 'addresses': {'web': '172.19.11.2/24'}}
+    assert facts['recorded'] == {'mode': 'bridge_nat', 'owner': 'bridge_nat', 'addresses': {'web': '172.19.11.2/24'}, 'peers': [],
+                                 'gateway_underlay_address': None}
     assert facts['record'] == RECORDED
     assert facts['persisted'] == {IP_FORWARD: '1'}
     assert facts['persisted'] == persisted_values(persist.read_text())

@@ -62,7 +62,12 @@ def test_no_file_no_record(tmp_path):
 
 def test_summary_and_same_part():
     record = record_of(PARAMS)
-    assert summary(record) == {'mode': 'bridge_nat', 'owner': 'bridge_nat', 'addresses': record['addresses']}
+    assert summary(record) == {'mode': 'bridge_nat', 'owner': 'bridge_nat', 'addresses': record['addresses'], 'peers': [],
+                               'gateway_underlay_address': None}
+    told = record_of(dict(PARAMS, plan=dict(PARAMS['plan'], gateway_underlay_address='10.88.0.1',
+                                            peers=[{'name': 'node2', 'subnet': '172.19.12.0/24', 'via': '10.88.0.12', 'direct': True}])))
+    assert summary(told)['peers'] == [{'name': 'node2', 'subnet': '172.19.12.0/24', 'via': '10.88.0.12'}]
+    assert summary(told)['gateway_underlay_address'] == '10.88.0.1'
     assert same_part(record, PARAMS)
     assert not same_part(record, dict(PARAMS, mode='routed', owner='routed'))
     assert not same_part(record, dict(PARAMS, owner='other'))
