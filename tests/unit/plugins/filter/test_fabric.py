@@ -405,7 +405,6 @@ def test_recorded_addresses_survive_nodes_joining_and_leaving(names):
     assert dict((endpoint['name'], endpoint['address']) for endpoint in plan['endpoints']) == {'a': '172.19.11.7/24', 'b': '172.19.11.9/24'}
 
 
-
 def recorded_peers(peers, gateway=None):
     """fabric_facts of node1 whose record says what it was told of its peers."""
     facts = recorded({})
