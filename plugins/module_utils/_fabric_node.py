@@ -329,11 +329,11 @@ def run_node(params, run_command, check_mode, record_path=None):
 
     With `record_path`, the node's record (_node_record) is read first. A removal without a plan
     removes the recorded part, with the recorded options (nothing without a record). When the
-    record is of another part
-    (another fabric_mode or owner), that part is removed first, from the recorded options, whatever
-    the inventory says now; then this part is built (or, with state absent, nothing more) and the
-    record rewritten (or removed). Check mode plans the removal and this part against the node as
-    it is, so its `changed` is exact and its actions are what a run would start with.
+    record is of another part (another fabric_mode or owner), that part is removed first, from the
+    recorded options, whatever the inventory says now; then this part is built (or, with state
+    absent, nothing more), the boot-time restore's files are written (or removed) and the record
+    rewritten (or removed). Check mode plans the removal and this part against the node as it is,
+    so its `changed` is exact and its actions are what a run would start with.
     Returns the module's result: changed, diff, actions, endpoints.
     """
     if record_path and not os.path.isabs(record_path):

@@ -123,6 +123,9 @@ def endpoint_fields(item, where, published):
     if not isinstance(item, dict):
         raise OptionError(where, 'must be a dict with at least a name, not %r' % (item,))
     name = item.get('name')
+    if isinstance(name, int) and not isinstance(name, bool):
+        # YAML reads `name: 7` as a number; the module's argument spec makes it a string too.
+        name = str(name)
     if not name or not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise OptionError(where + '.name', "'%s' must be 1 to 64 letters, digits, '_', '.' or '-'" % (name,))
     container = item.get('docker_container')

@@ -442,3 +442,9 @@ def test_a_node_out_of_the_run_that_nobody_recorded_is_named():
     with pytest.raises(PlanError) as raised:
         fabric_plan(['node1', 'node2', 'node3'], hostvars)
     assert 'node3 is not in this run' in str(raised.value) and 'fabric_underlay_address' in str(raised.value)
+
+
+def test_a_numeric_endpoint_name_is_a_name():
+    """YAML reads `name: 7` as a number; the endpoints module gets the string '7'."""
+    plan = fabric_plan(['node1'], three(node1={'fabric_endpoints': [{'name': 7}]}))['node1']
+    assert [endpoint['name'] for endpoint in plan['endpoints']] == ['7']
