@@ -180,6 +180,12 @@ def plan_boot_files(files, links, present, root='/'):
             if (_rc_link_present(path) if is_rc else _link_target(path) == target):
                 continue
             changes.append(('link', path, target))
+        elif is_rc:
+            # Under any number (insserv renumbers what update-rc.d made).
+            directory = os.path.dirname(path)
+            for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+                if name[:1] == 'S' and name[3:] == RC_LINK[3:] and os.path.islink(os.path.join(directory, name)):
+                    changes.append(('remove', os.path.join(directory, name), None))
         elif os.path.lexists(path):
             changes.append(('remove', path, None))
     return changes

@@ -219,7 +219,7 @@ def plan_published_ports(run_command, backend_kind, desired, current, backend=No
     """
     listed = set(endpoint['name'] for endpoint in desired['endpoints'])
     # Endpoints purge removes; listed endpoints (also with state=absent) are handled by name.
-    removed = sorted(set(current['owned']) - listed) if desired['purge'] else []
+    removed = sorted(set(current['owned']) - listed - desired.get('keep', set())) if desired['purge'] else []
     relevant = any(endpoint['publish'] for endpoint in desired['endpoints']) or removed or \
         any(endpoint['name'] in current['owned'] for endpoint in desired['endpoints'])
     if not relevant:

@@ -355,7 +355,13 @@ def run_node(params, run_command, check_mode, record_path=None):
     # Every option is validated (by the construction) before the first change, the recorded
     # part's removal included.
     node = FabricNode(params, run_command)
+    boot_root, boot_changes = plan_boot(params, record_path) if record_path else ('/', [])
     if recorded is not None and not same_part(recorded, params):
+        # The new part is planned once before the old one goes: a planner's OptionError must come
+        # before the first change. Planned again after the removal, on what the node then has.
+        with Sessions(light=True) as sessions:
+            node.plan(sessions)
+        node = FabricNode(params, run_command)
         previous = FabricNode(dict(recorded['params'], state='absent'), run_command)
         with Sessions(light=True) as sessions:
             previous_plan = previous.plan(sessions)
@@ -371,7 +377,6 @@ def run_node(params, run_command, check_mode, record_path=None):
         plan = node.plan(sessions)
         node.plan_subnet_env(plan)
         record_change = _record_change(params, recorded_text) if record_path else False
-        boot_root, boot_changes = plan_boot(params, record_path) if record_path else ('/', [])
         changed = changed or plan.changed or node.changed or record_change is not False or bool(boot_changes)
         if (plan.changed or node.changed) and not check_mode:
             node.apply(sessions, plan)

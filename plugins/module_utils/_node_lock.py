@@ -50,6 +50,13 @@ def describe_holder(text):
         return 'a process that has not written its name yet'
 
 
+def _holder_pid(text):
+    try:
+        return json.loads(text)['pid']
+    except (ValueError, KeyError, TypeError):
+        return '?'
+
+
 def _same_file(descriptor, path):
     """Whether `path` still names the file open on `descriptor` (a releasing holder unlinks it)."""
     try:
@@ -95,8 +102,7 @@ def held(path=LOCK_PATH, timeout=DEFAULT_TIMEOUT, module=None, clock=time.monoto
                     text = os.read(descriptor, 4096).decode('utf-8', 'replace')
                     raise FabricError('another run is changing this node: %s holds the fabric lock %s. Waited %d s '
                                       '(the lock is released when that module ends; if it hangs, end PID %s)' % (
-                                          describe_holder(text), path, timeout,
-                                          (json.loads(text) if text.startswith('{') else {}).get('pid', '?')))
+                                          describe_holder(text), path, timeout, _holder_pid(text)))
                 sleep(POLL_SECONDS)
         except BaseException:
             os.close(descriptor)

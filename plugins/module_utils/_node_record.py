@@ -33,6 +33,9 @@ RECORDED_OPTIONS = ('mode', 'owner', 'plan', 'bridge', 'bridge_mac', 'mtu', 'nat
 def record_of(params):
     """The record of a fabric_node run with `params` (state present)."""
     plan = params.get('plan') or {}
+    # The overlay's lease settings are the controller's (its etcd client files); fabric_node does
+    # not use them, and another controller must not rewrite the record for them.
+    stored_plan = dict((key, value) for key, value in plan.items() if key != 'leases')
     addresses = dict((endpoint['name'], endpoint['address']) for endpoint in plan.get('endpoints') or []
                      if isinstance(endpoint, dict) and endpoint.get('name') and endpoint.get('address'))
     return {
@@ -40,7 +43,7 @@ def record_of(params):
         'mode': params['mode'],
         'owner': params['owner'],
         'addresses': addresses,
-        'params': dict((option, params.get(option)) for option in RECORDED_OPTIONS),
+        'params': dict((option, stored_plan if option == 'plan' else params.get(option)) for option in RECORDED_OPTIONS),
     }
 
 
@@ -84,9 +87,17 @@ def summary(record):
             'gateway_underlay_address': plan.get('gateway_underlay_address')}
 
 
+# The options that name the objects of a part (links, tables, rules, backends, files): when one of
+# them differs, the recorded part is removed first, as it was built. The others (MTU, MAC, the
+# plan) are changed in place.
+NAMING_OPTIONS = ('mode', 'owner', 'bridge', 'nat_backend', 'forward_backend', 'route_protocol', 'table', 'rule_priority',
+                  'subnet_env')
+
+
 def same_part(record, params):
-    """Whether `record` is of the part fabric_node builds with `params` (same mode and owner)."""
-    return record is not None and (record['mode'], record['owner']) == (params['mode'], params['owner'])
+    """Whether `record` is of the part fabric_node builds with `params`: the same mode, owner and
+    names of its objects."""
+    return record is not None and all(record['params'].get(option) == params.get(option) for option in NAMING_OPTIONS)
 
 
 def boot_params(record):
@@ -102,5 +113,7 @@ def boot_params(record):
     docker = set(endpoint['name'] for endpoint in endpoints if endpoint.get('docker_container'))
     plan['endpoints'] = [endpoint for endpoint in endpoints
                          if endpoint['name'] not in docker and endpoint.get('netns_of') not in docker]
+    # Left out, not removed: on a running node (a restore by hand, `status`) they are in place.
+    plan['restore_keeps'] = sorted(set(endpoint['name'] for endpoint in endpoints) - set(e['name'] for e in plan['endpoints']))
     params['plan'] = plan
     return params

@@ -233,6 +233,8 @@ def desired_endpoints(params):
         'owner': owner,
         'state': params.get('state') or 'present',
         'purge': bool(params.get('purge')),
+        # Owned endpoints a purge leaves alone (the boot-time restore's Docker endpoints).
+        'keep': set(params.get('keep') or []),
         'bridge': params.get('bridge'),
         'gateway': gateway,
         'netns': _validate.netns('netns', params.get('netns')),
@@ -473,7 +475,7 @@ def plan_endpoints(desired, current):
             after[endpoint['name']] = endpoint_view(endpoint, before.get(endpoint['name'], {}).get('mtu'))
 
     if desired['purge']:
-        for name in sorted(set(owned) - listed):
+        for name in sorted(set(owned) - listed - desired.get('keep', set())):
             removals.append(owned[name])
             after.pop(name, None)
     plan_removals(plan, node, removals)

@@ -176,6 +176,8 @@ def components(params):
             'bridge': params['bridge'] if mode != 'routed' and present else None,
             'gateway': None, 'subnet': plan.get('subnet') if present else None, 'mtu': params['mtu'],
             'owner': owner, 'purge': True, 'state': 'present', 'host_interface_prefix': 'lf', 'netns': None,
+            # The boot-time restore leaves Docker's endpoints to the next run (_node_record.boot_params).
+            'keep': plan.get('restore_keeps') or [],
         }
     masquerade_source = plan.get('subnet') if mode == 'bridge_nat' else plan.get('cluster_cidr')
     if present and (mode == 'bridge_nat' or is_gateway):

@@ -62,6 +62,11 @@ def test_insserv_renumbered_links_count(tmp_path):
     _boot.apply_boot_files(boot(root), root)
     os.rename(os.path.join(root, 'etc/rc2.d/S20linuxnet-fabric'), os.path.join(root, 'etc/rc2.d/S03linuxnet-fabric'))
     assert boot(root) == []
+    # Removal finds it under its new number.
+    removal = boot(root, sources={}, present=False)
+    assert ('remove', os.path.join(root, 'etc/rc2.d/S03linuxnet-fabric'), None) in removal
+    _boot.apply_boot_files(removal, root)
+    assert os.listdir(os.path.join(root, 'etc/rc2.d')) == []
 
 
 def test_a_stale_file_of_an_older_copy_goes_and_bytecode_stays_until_removal(tmp_path):

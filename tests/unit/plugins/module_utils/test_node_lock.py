@@ -110,3 +110,16 @@ def test_holder_description(environ, controller):
 ])
 def test_describe_holder(text, words):
     assert words in _node_lock.describe_holder(text)
+
+
+def test_a_garbled_holder_file_still_gives_the_message(tmp_path):
+    path = str(tmp_path / 'node.lock')
+    with open(path, 'w') as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        other.write('{"pid": 12')
+        other.flush()
+        clock = FakeClock()
+        with pytest.raises(FabricError) as raised:
+            with _node_lock.held(path, timeout=1, clock=clock, sleep=clock.sleep, holder=HOLDER):
+                pytest.fail('the lock was taken twice')
+    assert 'a process that has not written its name yet' in str(raised.value) and 'end PID ?' in str(raised.value)

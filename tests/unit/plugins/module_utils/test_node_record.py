@@ -72,11 +72,24 @@ def test_summary_and_same_part():
     assert not same_part(record, dict(PARAMS, mode='routed', owner='routed'))
     assert not same_part(record, dict(PARAMS, owner='other'))
     assert not same_part(None, PARAMS)
+    # Options that name objects make another part (the old one goes first); the others change in place.
+    for option, value in (('nat_backend', 'iptables'), ('bridge', 'cbr1'), ('table', 77), ('rule_priority', 100), ('route_protocol', 80)):
+        assert not same_part(record, dict(PARAMS, **{option: value})), option
+    for option, value in (('mtu', 1400), ('bridge_mac', '02:00:00:00:00:02'), ('forward_accept', 'always'), ('lock_timeout', 5)):
+        assert same_part(record, dict(PARAMS, **{option: value})), option
+
+
+def test_the_controllers_lease_settings_are_not_recorded():
+    params = dict(PARAMS, plan=dict(PARAMS['plan'], leases={'ca_file': '/home/me/inventory/.etcd-pki/fabric/ca.crt'}))
+    assert 'leases' not in record_of(params)['params']['plan']
+    assert record_text(record_of(params)) == record_text(record_of(PARAMS))
 
 
 def test_boot_params_leave_docker_containers_to_the_next_run():
     params = boot_params(record_of(PARAMS))
     assert params['state'] == 'present' and params['mode'] == 'bridge_nat'
     assert [endpoint['name'] for endpoint in params['plan']['endpoints']] == ['web', 'db', 'web-side']
+    # Left out, and left alone by the purge: on a running node they are in place.
+    assert params['plan']['restore_keeps'] == ['app', 'app-side']
     # The record itself is left as it was.
     assert len(record_of(PARAMS)['params']['plan']['endpoints']) == 5

@@ -364,3 +364,18 @@ def test_a_port_whose_bridge_is_made_again_in_this_run_is_put_on_it_before_its_h
     master = [position for position, text in enumerate(texts) if 'master=cbr0' in text]
     hairpin = [position for position, text in enumerate(texts) if 'hairpin=True' in text]
     assert master and hairpin and master[0] < hairpin[0]
+
+
+def test_a_purge_leaves_the_endpoints_it_is_told_to_keep():
+    """The boot-time restore leaves Docker's endpoints out of the list, and in place."""
+    desired = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24'}], purge=True, keep=['app']))
+    web = desired['endpoints'][0]
+    owned = {'web1': {'owner': 'o1', 'name': 'web1', 'netns': 'web1', 'created_netns': True, 'host_interface': web['host_interface']},
+             'app': {'owner': 'o1', 'name': 'app', 'netns': 'app', 'created_netns': False, 'host_interface': 'lfapp'},
+             'old': {'owner': 'o1', 'name': 'old', 'netns': 'old', 'created_netns': True, 'host_interface': 'lfold'}}
+    texts = plan_endpoints(desired, current({'web1': healthy(web)}, owned)).descriptions()
+    assert 'delete netns old' in texts
+    assert not any('lfapp' in text for text in texts)
+    # Without keep, the purge would take it.
+    unkept = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24'}], purge=True))
+    assert 'delete link lfapp (netns=None)' in plan_endpoints(unkept, current({'web1': healthy(web)}, owned)).descriptions()
