@@ -385,6 +385,13 @@ def run_node(params, run_command, check_mode, record_path=None):
     actions.extend(_boot.describe(boot_changes))
     if boot_changes and not check_mode:
         _boot.apply_boot_files(boot_changes, boot_root)
+    # subnet.env moved to another path: the file at the old one goes (unset, the module keeps out of it).
+    old_subnet_env = recorded['params'].get('subnet_env') if recorded is not None and same_part(recorded, params) else None
+    if old_subnet_env and params.get('subnet_env') and old_subnet_env != params['subnet_env'] and read_text(old_subnet_env) is not None:
+        changed = True
+        actions.append('delete file %s' % old_subnet_env)
+        if not check_mode:
+            write_text(old_subnet_env, None)
     if record_change is not False:
         actions.append('%s the node\'s record %s' % ('write' if record_change is not None else 'remove', record_path))
         if not check_mode:

@@ -87,11 +87,10 @@ def summary(record):
             'gateway_underlay_address': plan.get('gateway_underlay_address')}
 
 
-# The options that name the objects of a part (links, tables, rules, backends, files): when one of
-# them differs, the recorded part is removed first, as it was built. The others (MTU, MAC, the
-# plan) are changed in place.
-NAMING_OPTIONS = ('mode', 'owner', 'bridge', 'nat_backend', 'forward_backend', 'route_protocol', 'table', 'rule_priority',
-                  'subnet_env')
+# The options that name the objects of a part (links, tables, rules, backends): when one of them
+# differs, the recorded part is removed first, as it was built. The others (MTU, MAC, the plan)
+# change in place; a subnet.env moved elsewhere is removed from its old path by run_node.
+NAMING_OPTIONS = ('mode', 'owner', 'bridge', 'nat_backend', 'forward_backend', 'route_protocol', 'table', 'rule_priority')
 
 
 def same_part(record, params):

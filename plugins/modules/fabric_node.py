@@ -137,7 +137,7 @@ options:
         (across reboots, reorderings, nodes joining and leaving, another controller).
       - When it records a part of another O(mode) or O(owner), or one whose objects have other
         names (O(bridge), O(nat_backend), O(forward_backend), O(route_protocol), O(table),
-        O(rule_priority), O(subnet_env)), that part is removed first, from the recorded options
+        O(rule_priority)), that part is removed first, from the recorded options
         (not from the inventory), then this one is built (other options, such as O(mtu), change in
         place); with O(state=absent) the
         recorded part is removed whatever O(mode) says. With O(state=absent) and an empty O(plan),
