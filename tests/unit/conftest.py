@@ -140,3 +140,22 @@ def file_owner_names(monkeypatch):
     from ansible_collections.linuxnet.fabric.plugins.module_utils import _etcd_member
     monkeypatch.setattr(_etcd_member, 'user_name', lambda uid: FILE_OWNER if uid == os.getuid() else str(uid))
     monkeypatch.setattr(_etcd_member, 'group_name', lambda gid: FILE_GROUP if gid == os.getgid() else str(gid))
+
+
+class FakeClock(object):
+    """A monotonic clock that moves only when the code under test sleeps on it."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock():
+    """clock() and clock.sleep() for code that waits with injected time (locks, restarts)."""
+    return FakeClock()

@@ -35,19 +35,8 @@ class Commands(object):
         return self.rc, '', 'Job for docker.service failed' if self.rc else ''
 
 
-class Clock(object):
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
-def test_a_running_dockerd_is_restarted_and_waited_for():
-    commands, clock = Commands(), Clock()
+def test_a_running_dockerd_is_restarted_and_waited_for(fake_clock):
+    commands, clock = Commands(), fake_clock
     # Up before, then down for a while during the restart, then up.
     result = restart(FakeAPI([True, False, False, False, True]), commands, SERVICE, 60, clock=clock, sleep=clock.sleep)
     assert (result['changed'], result['restarted'], result['running'], result['version']) == (True, True, True, '20.10.24+dfsg1')
@@ -55,12 +44,12 @@ def test_a_running_dockerd_is_restarted_and_waited_for():
     assert clock.now == pytest.approx(0.3)
 
 
-def test_a_dockerd_that_does_not_run_is_left_alone_unless_asked():
+def test_a_dockerd_that_does_not_run_is_left_alone_unless_asked(fake_clock):
     commands = Commands()
     result = restart(FakeAPI([False]), commands, SERVICE, 60)
     assert (result['changed'], result['restarted'], result['running']) == (False, False, False)
     assert commands.calls == []
-    clock = Clock()
+    clock = fake_clock
     started = restart(FakeAPI([False, True]), commands, SERVICE, 60, only_if_running=False, clock=clock, sleep=clock.sleep)
     assert started['restarted'] and commands.calls == [SERVICE]
 
@@ -77,8 +66,8 @@ def test_a_failing_restart_command_is_reported_with_its_message():
         restart(FakeAPI([True]), Commands(rc=1), SERVICE, 60)
 
 
-def test_a_dockerd_that_never_answers_fails_after_the_timeout_naming_the_socket():
-    clock = Clock()
+def test_a_dockerd_that_never_answers_fails_after_the_timeout_naming_the_socket(fake_clock):
+    clock = fake_clock
     with pytest.raises(FabricError, match=r'does not answer on /run/docker.sock 5s after'):
         restart(FakeAPI([True, False]), Commands(), SERVICE, 5, clock=clock, sleep=clock.sleep)
     assert 5 < clock.now < 5.5

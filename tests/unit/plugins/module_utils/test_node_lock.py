@@ -16,19 +16,6 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import Fab
 HOLDER = {'pid': 4242, 'since': 1796300000, 'module': 'fabric_node', 'controller': '10.88.0.254'}
 
 
-class FakeClock(object):
-    """Time that moves only when the lock waits."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
 def test_held_writes_the_holder_and_leaves_no_file(tmp_path):
     path = str(tmp_path / 'run' / 'node.lock')
     with _node_lock.held(path, holder=HOLDER):
@@ -56,14 +43,14 @@ def test_reentrant_in_one_process(tmp_path):
         assert os.path.exists(path)
 
 
-def test_a_waiter_gives_up_after_the_timeout_naming_the_holder(tmp_path):
+def test_a_waiter_gives_up_after_the_timeout_naming_the_holder(tmp_path, fake_clock):
     path = str(tmp_path / 'node.lock')
     with open(path, 'w') as other:
         # Another run's module: an flock on another open file description of the same file.
         fcntl.flock(other, fcntl.LOCK_EX)
         other.write(json.dumps(HOLDER))
         other.flush()
-        clock = FakeClock()
+        clock = fake_clock
         with pytest.raises(FabricError) as raised:
             with _node_lock.held(path, timeout=30, clock=clock, sleep=clock.sleep, holder=HOLDER):
                 pytest.fail('the lock was taken twice')
@@ -73,11 +60,11 @@ def test_a_waiter_gives_up_after_the_timeout_naming_the_holder(tmp_path):
     assert 29.8 <= clock.now <= 30.4
 
 
-def test_a_waiter_gets_the_lock_once_the_holder_releases(tmp_path):
+def test_a_waiter_gets_the_lock_once_the_holder_releases(tmp_path, fake_clock):
     path = str(tmp_path / 'node.lock')
     other = open(path, 'w')
     fcntl.flock(other, fcntl.LOCK_EX)
-    clock = FakeClock()
+    clock = fake_clock
 
     def sleep_then_release(seconds):
         clock.sleep(seconds)
@@ -112,13 +99,13 @@ def test_describe_holder(text, words):
     assert words in _node_lock.describe_holder(text)
 
 
-def test_a_garbled_holder_file_still_gives_the_message(tmp_path):
+def test_a_garbled_holder_file_still_gives_the_message(tmp_path, fake_clock):
     path = str(tmp_path / 'node.lock')
     with open(path, 'w') as other:
         fcntl.flock(other, fcntl.LOCK_EX)
         other.write('{"pid": 12')
         other.flush()
-        clock = FakeClock()
+        clock = fake_clock
         with pytest.raises(FabricError) as raised:
             with _node_lock.held(path, timeout=1, clock=clock, sleep=clock.sleep, holder=HOLDER):
                 pytest.fail('the lock was taken twice')
