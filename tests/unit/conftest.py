@@ -18,6 +18,7 @@ module constant pointed at one, a fake run_command).
 from __future__ import annotations
 
 import grp
+import hashlib
 import os
 import pwd
 import socket
@@ -33,7 +34,10 @@ def _collections_root():
     parts = REPOSITORY.split(os.sep)
     if len(parts) >= 3 and parts[-3] == 'ansible_collections':
         return os.sep.join(parts[:-3])
-    root = os.path.join(tempfile.gettempdir(), 'linuxnet-fabric-units-%d' % os.getuid())
+    # One root per checkout: two checkouts (git worktrees, a CI clone) testing at once must not
+    # point each other's imports at their tree.
+    checkout = hashlib.sha1(REPOSITORY.encode('utf-8')).hexdigest()[:12]
+    root = os.path.join(tempfile.gettempdir(), 'linuxnet-fabric-units-%d-%s' % (os.getuid(), checkout))
     link = os.path.join(root, 'ansible_collections', 'linuxnet', 'fabric')
     if os.path.realpath(link) != REPOSITORY:
         os.makedirs(os.path.dirname(link), exist_ok=True)
