@@ -45,6 +45,28 @@ def failing_on_errors(module, **result):
         module.fail_json(msg=str(error), **result)
 
 
+def reconcile(check_mode, read, plan_of, apply):
+    """The one body of every module that changes state.
+
+    Read the current state once (read() -> current), plan the change (plan_of(current) -> a Plan:
+    ordered actions and the before/after diff), apply it unless in check mode (apply(plan,
+    current): what was read, for the changes that rewrite it), and read back. Returns (plan, current): current is what holds after the run (in check mode what
+    holds now, as nothing changed), so a module reports the kernel's word, not its own intent.
+    Validation comes before it: nothing here may fail on bad input after a change.
+    """
+    current = read()
+    plan = plan_of(current)
+    if plan.changed and not check_mode:
+        apply(plan, current)
+        current = read()
+    return plan, current
+
+
+def exit_with_plan(module, plan, **state):
+    """Exit a module that planned a change: changed, diff and actions from the plan, plus its state."""
+    module.exit_json(changed=plan.changed, diff=plan.diff(), actions=plan.descriptions(), **state)
+
+
 def require_existing_netns(option, value):
     """Fail naming the option when a namespace it refers to does not exist (None: the node's own)."""
     if value is None:

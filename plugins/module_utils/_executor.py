@@ -15,7 +15,7 @@ import os
 import socket
 import time
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _ethtool, _netns, _plan_route
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _common, _ethtool, _netns, _plan_route
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import Session, reporting
 from ansible_collections.linuxnet.fabric.plugins.module_utils._sysctl import Sysctls
@@ -81,18 +81,10 @@ def execute(sessions, actions):
 
 
 def reconcile(read, plan_of, check_mode):
-    """The body of a single-object module: read the kernel, plan, apply unless check mode, read again.
-
-    read(sessions) -> current state; plan_of(current) -> Plan. Returns (plan, current), current
-    being what the kernel holds after the run (in check mode: before it, as nothing changed).
-    """
+    """The modules' one body (_common.reconcile) for kernel objects, with one netlink session per
+    namespace for the read, the change and the read back: read(sessions) -> current state."""
     with Sessions() as sessions:
-        current = read(sessions)
-        plan = plan_of(current)
-        if plan.changed and not check_mode:
-            execute(sessions, plan.actions)
-            current = read(sessions)
-    return plan, current
+        return _common.reconcile(check_mode, lambda: read(sessions), plan_of, lambda plan, _current: execute(sessions, plan.actions))
 
 
 def index_of(session, name):

@@ -236,24 +236,24 @@ def main():
         _common.require_existing_netns('netns', desired['netns'])
         with _common.node_lock(module, 'linuxnet.fabric.endpoints'), Sessions() as sessions:
             node = sessions(desired['netns'])
-            current = read(desired, node)
-            nat_backend, _nat_rules, nat_plan, current['published'] = plan_published_ports(
-                module.run_command, module.params['nat_backend'], desired, current)
-            plan = plan_endpoints(desired, current)
-            plan.before['nat_rules'] = nat_plan.before['nat_rules']
-            plan.after['nat_rules'] = nat_plan.after['nat_rules']
-            changed = plan.changed or nat_plan.changed
-            if changed and not module.check_mode:
-                execute(sessions, plan.actions)
-                if nat_plan.changed:
-                    nat_backend.apply(nat_plan)
-                current = read(desired, node)
-    module.exit_json(
-        changed=changed,
-        diff=plan.diff(),
-        actions=plan.descriptions() + nat_plan.descriptions(),
-        endpoints=resulting_endpoints(desired, current),
-    )
+            parts = {}
+
+            def plan_of(current):
+                # One plan: the kernel's actions, then the published ports' NAT rules (with their diff).
+                parts['nat_backend'], _nat_rules, parts['nat_plan'], current['published'] = plan_published_ports(
+                    module.run_command, module.params['nat_backend'], desired, current)
+                plan = plan_endpoints(desired, current)
+                parts['kernel_actions'] = list(plan.actions)
+                plan.extend(parts['nat_plan'])
+                return plan
+
+            def apply(_plan, _current):
+                execute(sessions, parts['kernel_actions'])
+                if parts['nat_plan'].changed:
+                    parts['nat_backend'].apply(parts['nat_plan'])
+
+            plan, current = _common.reconcile(module.check_mode, lambda: read(desired, node), plan_of, apply)
+    _common.exit_with_plan(module, plan, endpoints=resulting_endpoints(desired, current))
 
 
 if __name__ == '__main__':

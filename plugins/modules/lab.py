@@ -287,7 +287,9 @@ def main():
         plan = lab.plan(module.params['state'], lab.observe(), reboot=module.params['reboot'])
         if plan.changed and not module.check_mode:
             lab.apply(plan)
-        module.exit_json(changed=plan.changed, diff=plan.diff(), actions=plan.descriptions(), lab=lab.result())
+        # What the lab built (lab.result()), not a second observation (the modules' read back):
+        # observing pings every machine's dockerd, and machines started now may not answer yet.
+        _common.exit_with_plan(module, plan, lab=lab.result())
 
 
 if __name__ == '__main__':

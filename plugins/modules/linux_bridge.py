@@ -196,12 +196,7 @@ def main():
         _common.require_existing_netns('netns', desired['netns'])
         plan, current = reconcile(lambda sessions: read_bridge(sessions(desired['netns']), desired),
                                   lambda current: plan_bridge(desired, current), module.check_mode)
-    module.exit_json(
-        changed=plan.changed,
-        diff=plan.diff(),
-        actions=plan.descriptions(),
-        bridge=bridge_view(current['bridge'], current['addresses'], current['ports']),
-    )
+    _common.exit_with_plan(module, plan, bridge=bridge_view(current['bridge'], current['addresses'], current['ports']))
 
 
 if __name__ == '__main__':

@@ -299,17 +299,10 @@ def main():
         netns = _validate.netns('netns', params['netns'])
         _common.require_existing_netns('netns', netns)
         backend = make_backend(params['backend'], module.run_command, netns, params['iptables_variant'])
-        current = backend.read()
-        plan = plan_rules([rule], current, owner, params['purge'], backend.kind)
-        if plan.changed and not module.check_mode:
-            backend.apply(plan)
-            current = backend.read()
-    module.exit_json(
-        changed=plan.changed,
-        diff=plan.diff(),
-        actions=plan.descriptions(),
-        rules=owned_texts(current, owner),
-    )
+        plan, current = _common.reconcile(module.check_mode, backend.read,
+                                          lambda current: plan_rules([rule], current, owner, params['purge'], backend.kind),
+                                          lambda plan, _current: backend.apply(plan))
+    _common.exit_with_plan(module, plan, rules=owned_texts(current, owner))
 
 
 if __name__ == '__main__':

@@ -141,17 +141,12 @@ def main():
     with _common.failing_on_errors(module):
         _common.check('name', _names.netns_name_error(name))
         require_pyroute2(module)
-        namespace_state, loopback_up, links = read_namespace(name)
-        plan = plan_netns(name, state, namespace_state, loopback_up)
-        if plan.changed and not module.check_mode:
-            apply(plan)
-            namespace_state, loopback_up, links = read_namespace(name)
-    module.exit_json(
-        changed=plan.changed,
-        diff=plan.diff(),
-        actions=plan.descriptions(),
-        netns=dict(name=name, path=_netns.path_of(name), exists=namespace_state == 'present', links=links),
-    )
+        plan, (namespace_state, loopback_up, links) = _common.reconcile(
+            module.check_mode, lambda: read_namespace(name),
+            lambda current: plan_netns(name, state, current[0], current[1]),
+            lambda plan, _current: apply(plan))
+    _common.exit_with_plan(module, plan, netns=dict(name=name, path=_netns.path_of(name), exists=namespace_state == 'present',
+                                                    links=links))
 
 
 if __name__ == '__main__':

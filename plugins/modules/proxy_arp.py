@@ -99,7 +99,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions, execute
+from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import (
     SPECIAL_INTERFACES,
     desired_sysctls,
@@ -146,13 +146,9 @@ def main():
         sysctls = Sysctls(netns)
         if interface not in SPECIAL_INTERFACES and not sysctls.exists(('net', 'ipv4', 'conf', interface)):
             raise OptionError('interface', "'%s' does not exist%s" % (interface, sysctls.where()))
-        plan = plan_sysctls(interface, netns, desired, read_sysctls(sysctls, interface, desired))
-        after = plan.before
-        if plan.changed and not module.check_mode:
-            with Sessions() as sessions:
-                execute(sessions, plan.actions)
-            after = by_sysctl_name(interface, read_sysctls(sysctls, interface, desired))
-    module.exit_json(changed=plan.changed, diff=plan.diff(), actions=plan.descriptions(), sysctls=after, before=plan.before)
+        plan, current = reconcile(lambda sessions: read_sysctls(sysctls, interface, desired),
+                                  lambda current: plan_sysctls(interface, netns, desired, current), module.check_mode)
+    _common.exit_with_plan(module, plan, sysctls=by_sysctl_name(interface, current), before=plan.before)
 
 
 if __name__ == '__main__':

@@ -216,12 +216,7 @@ def main():
         _common.require_existing_netns('netns', desired['netns'])
         plan, current = reconcile(lambda sessions: read_routes(sessions(desired['netns'])),
                                   lambda current: plan_route(desired, current), module.check_mode)
-    module.exit_json(
-        changed=plan.changed,
-        diff=plan.diff(),
-        actions=plan.descriptions(),
-        route=route_view(selected_route(desired, current['routes'], current['link_names'])),
-    )
+    _common.exit_with_plan(module, plan, route=route_view(selected_route(desired, current['routes'], current['link_names'])))
 
 
 if __name__ == '__main__':

@@ -105,7 +105,7 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions, execute
+from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
 from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_routes import desired_routes, plan_routes
 from ansible_collections.linuxnet.fabric.plugins.module_utils._readers import read_routes
@@ -134,12 +134,9 @@ def main():
         desired = desired_routes(module.params)
         require_pyroute2(module)
         _common.require_existing_netns('netns', desired['netns'])
-        with Sessions() as sessions:
-            session = sessions(desired['netns'])
-            plan = plan_routes(desired, read_routes(session))
-            if plan.changed and not module.check_mode:
-                execute(sessions, plan.actions)
-    module.exit_json(changed=plan.changed, diff=plan.diff(), actions=plan.descriptions(), routes=plan.diff())
+        plan, _current = reconcile(lambda sessions: read_routes(sessions(desired['netns'])),
+                                   lambda current: plan_routes(desired, current), module.check_mode)
+    _common.exit_with_plan(module, plan, routes=plan.diff())
 
 
 if __name__ == '__main__':

@@ -121,8 +121,7 @@ def main():
         family = AF_INET6 if desired['family'] == 6 else AF_INET
         plan, current = reconcile(lambda sessions: sessions(desired['netns']).rules(family),
                                   lambda current: plan_rule(desired, current), module.check_mode)
-    module.exit_json(changed=plan.changed, diff=plan.diff(), actions=plan.descriptions(),
-                     rules=[text(rule) for rule in matching_rules(desired, current)])
+    _common.exit_with_plan(module, plan, rules=[text(rule) for rule in matching_rules(desired, current)])
 
 
 if __name__ == '__main__':

@@ -177,6 +177,37 @@ def save_record(module, path, record):
         directory = os.path.dirname(directory)
 
 
+def read_state(sysctls, key, params):
+    """The sysctl's value, the persist file (its text and its values) and the record."""
+    value = normalised(sysctls.read([key])[key])
+    if value is None:
+        raise OptionError('name', "there is no sysctl %s%s" % (params['name'], sysctls.where()))
+    persist_original = read_text(params['persist_file']) if params['persist_file'] else None
+    return dict(value=value, persist_original=persist_original,
+                persisted=persisted_values(persist_original) if params['persist_file'] else None,
+                record=json_file(params['record_file']) if params['record_file'] else None)
+
+
+def apply(module, sysctls, key, plan, current):
+    """Set the sysctl, then the persist file and the record, as planned (from what was read)."""
+    name, persisted, record = module.params['name'], current['persisted'], current['record']
+    for action in plan.actions:
+        if action.kind == 'sysctl':
+            sysctls.write({key: action.details['value']})
+        elif action.kind == 'persist file':
+            if action.verb == 'write':
+                persisted[name] = action.details['value']
+            else:
+                persisted.pop(name)
+            write_file(module, module.params['persist_file'], persisted_text(persisted, current['persist_original']))
+        elif action.verb == 'write':
+            record['sysctl ' + name] = action.details['value']
+            save_record(module, module.params['record_file'], record)
+        else:
+            record.pop('sysctl ' + name)
+            save_record(module, module.params['record_file'], record)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=_common.argument_spec(
@@ -196,34 +227,15 @@ def main():
         _common.check_netns_option(netns)
         _common.require_existing_netns('netns', netns)
         sysctls = Sysctls(netns)
-        current = normalised(sysctls.read([key])[key])
-        if current is None:
-            raise OptionError('name', "there is no sysctl %s%s" % (name, sysctls.where()))
-        persist_original = None
         if params['persist_file']:
             check_directory('persist_file', params['persist_file'])
-            persist_original = read_text(params['persist_file'])
-        persisted = persisted_values(persist_original) if params['persist_file'] else None
-        record = json_file(params['record_file']) if params['record_file'] else None
-        plan = plan_sysctl(name, normalised(params['value']), current, persisted, record, params['state'], netns)
-        if plan.changed and not module.check_mode:
-            for action in plan.actions:
-                if action.kind == 'sysctl':
-                    sysctls.write({key: action.details['value']})
-                elif action.kind == 'persist file':
-                    if action.verb == 'write':
-                        persisted[name] = action.details['value']
-                    else:
-                        persisted.pop(name)
-                    write_file(module, params['persist_file'], persisted_text(persisted, persist_original))
-                elif action.verb == 'write':
-                    record['sysctl ' + name] = action.details['value']
-                    save_record(module, params['record_file'], record)
-                else:
-                    record.pop('sysctl ' + name)
-                    save_record(module, params['record_file'], record)
-    module.exit_json(changed=plan.changed, diff=plan.diff(), actions=plan.descriptions(),
-                     sysctl=plan.after if not module.check_mode else plan.before)
+
+        plan, _after = _common.reconcile(
+            module.check_mode, lambda: read_state(sysctls, key, params),
+            lambda current: plan_sysctl(name, normalised(params['value']), current['value'], current['persisted'],
+                                        current['record'], params['state'], netns),
+            lambda plan, current: apply(module, sysctls, key, plan, current))
+    _common.exit_with_plan(module, plan, sysctl=plan.after if not module.check_mode else plan.before)
 
 
 if __name__ == '__main__':

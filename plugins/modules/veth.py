@@ -184,15 +184,10 @@ def main():
         _common.require_existing_netns('peer_netns', desired['peer_netns'])
         plan, current = reconcile(lambda sessions: read_pair(sessions, desired),
                                   lambda current: plan_veth(desired, current), module.check_mode)
-    module.exit_json(
-        changed=plan.changed,
-        diff=plan.diff(),
-        actions=plan.descriptions(),
-        veth={
-            'name': link_view(current['end'], current['end_addresses']),
-            'peer': link_view(current['peer_end'], current['peer_addresses']),
-        },
-    )
+    _common.exit_with_plan(module, plan, veth={
+        'name': link_view(current['end'], current['end_addresses']),
+        'peer': link_view(current['peer_end'], current['peer_addresses']),
+    })
 
 
 if __name__ == '__main__':

@@ -291,13 +291,8 @@ def main():
     state = Observed(desired['name'], current).view()
     # In check mode nothing was created: report the MAC the device would get.
     predicted = plan.after if module.check_mode else state
-    module.exit_json(
-        changed=plan.changed,
-        diff=plan.diff(),
-        actions=plan.descriptions(),
-        vtep_mac=predicted['device'].get('mac') if desired['state'] == 'present' else None,
-        vxlan=state,
-    )
+    _common.exit_with_plan(module, plan, vtep_mac=predicted['device'].get('mac') if desired['state'] == 'present' else None,
+                           vxlan=state)
 
 
 if __name__ == '__main__':
