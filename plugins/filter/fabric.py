@@ -290,12 +290,13 @@ def _overlay_etcd(given, names, hostvars, etcd_hosts):
     except OptionError as error:
         raise PlanError('%s (on %s)' % (_variable_message(error), ', '.join(names)))
     # The etcd role keeps its PKI on the controller (its default etcd_pki_dir), with a client
-    # certificate for the fabric's etcd user.
+    # certificate for the fabric's etcd user and the CA bundle members are trusted by (both CAs
+    # during a CA rotation).
     pki = first.get('etcd_pki_dir') or '%s/.etcd-pki/%s' % (first.get('inventory_dir') or first.get('playbook_dir') or '.',
                                                             first.get('etcd_cluster_name') or 'fabric')
     user = first.get('etcd_fabric_user') or 'fabric'
     files = {}
-    for key, default in (('ca_file', pki + '/ca.crt'), ('cert_file', '%s/%s.crt' % (pki, user)), ('key_file', '%s/%s.key' % (pki, user))):
+    for key, default in (('ca_file', pki + '/ca-bundle.crt'), ('cert_file', '%s/%s.crt' % (pki, user)), ('key_file', '%s/%s.key' % (pki, user))):
         value = given['fabric_overlay_etcd_' + key] or (default if not given['fabric_overlay_etcd_endpoints'] else None)
         if value is not None and not isinstance(value, str):
             raise PlanError('fabric_overlay_etcd_%s on %s must be a path' % (key, ', '.join(names)))

@@ -189,7 +189,7 @@ def test_an_overlay_plan_without_leases_asks_for_them_and_checks_everything():
     # The etcd role's cluster and its certificates on the controller.
     assert leases['endpoints'] == ['https://10.88.0.11:2379', 'https://10.88.0.12:2379', 'https://10.88.0.13:2379']
     assert (leases['ca_file'], leases['cert_file'], leases['key_file'], leases['transport']) == (
-        '/inv/.etcd-pki/fabric/ca.crt', '/inv/.etcd-pki/fabric/fabric.crt', '/inv/.etcd-pki/fabric/fabric.key', 'gateway')
+        '/inv/.etcd-pki/fabric/ca-bundle.crt', '/inv/.etcd-pki/fabric/fabric.crt', '/inv/.etcd-pki/fabric/fabric.key', 'gateway')
 
 
 def test_an_external_etcd_and_etcd_rbac():
