@@ -75,6 +75,12 @@ def _address(text, what):
         raise PlanError("%s: '%s' is not an IP address" % (what, text))
 
 
+def _without(items, index):
+    """The list without its item at `index` (None: all of it), as slices: a node's peers are
+    everyone else, built for each of N nodes."""
+    return list(items) if index is None else items[:index] + items[index + 1:]
+
+
 def _overlaps(left, right):
     return left.first <= right.last and right.first <= left.last
 
@@ -444,13 +450,22 @@ def fabric_plan(names, hostvars, gateways=None, etcd_hosts=None, leases=None):
         else:
             subnet = _derived_subnet(name, underlays[name][0], underlays[name][1], cluster, prefix)
             sources[name] = 'derived from its underlay address %s' % underlays[name][0]
-        for other, other_subnet in subnets.items():
-            if _overlaps(subnet, other_subnet):
-                raise PlanError('the subnets of %s (%s, %s) and %s (%s, %s) overlap; set fabric_node_subnet on one of them' % (
-                    other, other_subnet, sources[other], name, subnet, sources[name]))
         subnets[name] = subnet
+    # Sorted by where they start, two subnets overlap only if neighbours do: one pass, not all pairs.
+    position = dict((name, index) for index, name in enumerate(names))
+    by_start = sorted(subnets, key=lambda name: (subnets[name].first, position[name]))
+    for earlier, later in zip(by_start, by_start[1:]):
+        if _overlaps(subnets[earlier], subnets[later]):
+            first, second = sorted((earlier, later), key=position.get)
+            raise PlanError('the subnets of %s (%s, %s) and %s (%s, %s) overlap; set fabric_node_subnet on one of them' % (
+                first, subnets[first], sources[first], second, subnets[second], sources[second]))
 
     gateway_host = gateways[0] if mode == 'routed' else None
+    # Every node is everyone else's peer: each peer (and its route) is made once and shared by the
+    # plans that list it, so that the plan of N nodes costs N entries, not N squared (read-only).
+    peers = [{'name': other, 'subnet': str(subnets[other]), 'via': str(underlays[other][0])} for other in names]
+    # In the options of linuxnet.fabric.routes.
+    routes = [{'destination': peer['subnet'], 'gateway': peer['via']} for peer in peers]
     plans = {}
     for name in everyone:
         variables = hostvars[name]
@@ -463,13 +478,9 @@ def fabric_plan(names, hostvars, gateways=None, etcd_hosts=None, leases=None):
             'is_node': name in subnets,
             'is_gateway': name == gateway_host,
             'gateway_underlay_address': str(underlays[gateway_host][0]) if gateway_host else None,
-            'peers': [
-                {'name': other, 'subnet': str(subnets[other]), 'via': str(underlays[other][0])}
-                for other in names if other != name
-            ],
+            'peers': _without(peers, position.get(name)),
+            'routes': _without(routes, position.get(name)),
         }
-        # In the options of linuxnet.fabric.routes.
-        plan['routes'] = [{'destination': peer['subnet'], 'gateway': peer['via']} for peer in plan['peers']]
         if name in subnets:
             plan.update(_node_subnet_part(name, variables, subnets[name], mode,
                                           mode == 'bridge_nat' and variables.get('bridge_nat_docker')))
@@ -548,13 +559,14 @@ def _named_hosts(message, hosts):
     return [host for host in hosts if re.search(r'(?<![\w.-])%s(?![\w-])' % re.escape(host), message)]
 
 
-def fabric_plan_problems(names, hostvars, gateways=None, etcd_hosts=None):
+def fabric_plan_problems(names, hostvars, gateways=None, etcd_hosts=None, with_plan=False):
     """{host: [messages]} of what is wrong in the inventory; empty when fabric_plan will succeed.
 
     For playbooks that must stop before any change, on the host that owns the bad value: every
     host's own fabric_endpoints are checked first (so all their errors show in one run), then the
     plan as a whole; an error of the whole plan goes to the hosts it names, or to every host when
-    it is about the cluster's settings.
+    it is about the cluster's settings. With `with_plan`: {'problems': that, 'plan': fabric_plan's
+    result (None when there are problems)}, so that a run computes the plan once.
     """
     names = list(names or [])
     everyone = names + [gateway for gateway in (gateways or []) if gateway not in names]
@@ -564,14 +576,14 @@ def fabric_plan_problems(names, hostvars, gateways=None, etcd_hosts=None):
             _endpoint_items(name, hostvars[name])
         except PlanError as error:
             problems.setdefault(name, []).append(str(error))
-    if problems:
-        return problems
-    try:
-        fabric_plan(names, hostvars, gateways, etcd_hosts)
-    except PlanError as error:
-        for host in _named_hosts(str(error), everyone) or everyone:
-            problems.setdefault(host, []).append(str(error))
-    return problems
+    plan = None
+    if not problems:
+        try:
+            plan = fabric_plan(names, hostvars, gateways, etcd_hosts)
+        except PlanError as error:
+            for host in _named_hosts(str(error), everyone) or everyone:
+                problems.setdefault(host, []).append(str(error))
+    return {'problems': problems, 'plan': plan} if with_plan else problems
 
 
 class FilterModule(object):

@@ -363,6 +363,46 @@ def test_no_problems_no_entries():
     assert fabric_plan_problems(['node1', 'node2', 'node3'], three(node1={'fabric_endpoints': [{'name': 'web', 'publish': ['8080:80']}]})) == {}
 
 
+def test_with_plan_the_check_returns_the_plan_it_computed():
+    hostvars = three(node1={'fabric_endpoints': [{'name': 'web', 'publish': ['8080:80']}]})
+    checked = fabric_plan_problems(['node1', 'node2', 'node3'], hostvars, with_plan=True)
+    assert checked['problems'] == {}
+    assert checked['plan'] == fabric_plan(['node1', 'node2', 'node3'], hostvars)
+    assert checked['plan']['node1']['endpoints'][0]['name'] == 'web'
+
+
+def test_with_plan_and_problems_there_is_no_plan():
+    checked = fabric_plan_problems(['node1', 'node2', 'node3'], three(node2={'fabric_node_subnet': '10.1.0.0/24'}), with_plan=True)
+    assert sorted(checked['problems']) == ['node2'] and checked['plan'] is None
+
+
+@pytest.mark.parametrize('order', [['node1', 'node2', 'node3', 'node4'], ['node4', 'node3', 'node2', 'node1'],
+                                   ['node3', 'node1', 'node4', 'node2']])
+def test_overlapping_subnets_are_found_whatever_the_order_and_named_in_inventory_order(order):
+    # node4's subnet covers node2's but not its neighbours in address order (node1, node3).
+    hostvars = three(node2={'fabric_node_subnet': '172.19.12.128/25'})
+    hostvars['node4'] = node('10.88.0.14', fabric_node_subnet='172.19.12.0/24')
+    with pytest.raises(PlanError) as raised:
+        fabric_plan(order, hostvars)
+    first, second = sorted(['node2', 'node4'], key=order.index)
+    assert str(raised.value).startswith('the subnets of %s (' % first)
+    assert ' and %s (' % second in str(raised.value)
+
+
+@pytest.mark.parametrize('count', [2, 5, 40])
+def test_every_node_has_every_other_as_peer_in_inventory_order(count):
+    hostvars = dict(('node%d' % number, node('10.88.0.%d' % number)) for number in range(1, count + 1))
+    names = sorted(hostvars, key=lambda name: int(name[4:]))
+    plan = fabric_plan(names, hostvars)
+    assert len(plan) == count
+    for name in names:
+        others = [other for other in names if other != name]
+        assert [peer['name'] for peer in plan[name]['peers']] == others
+        assert [route['gateway'] for route in plan[name]['routes']] == [hostvars[other]['ansible_facts']['linuxnet_fabric']
+                                                                         ['underlay']['address'] for other in others]
+        assert len(plan[name]['routes']) == count - 1 > 0
+
+
 def recorded(addresses):
     """fabric_facts of a node whose record (on its disk) gives these addresses and that has no
     endpoint on its links (after a reboot)."""
