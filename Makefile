@@ -10,6 +10,7 @@
 #   make bench-fabric     site.yml on 3 lab nodes vs a hand-written script; iperf3 per fabric
 #   make bench-overlay    leases (200 concurrent, 1000 sequential), overlay vs bridge_nat, iperf3 vs VXLAN by hand
 #   make bench-docker     iperf3 between Docker containers on two nodes: the fabric's path vs the same by hand
+#   make bench-scale      the plan for 1000/5000 nodes; 999 routes, 999 VXLAN peers, 1000 published ports on a node
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -49,7 +50,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help deps system-deps venv install demo lab lab-down verify teardown test units lint sanity integration \
-	galaxy-check molecule tree clean bench-endpoints bench-fabric bench-overlay bench-docker
+	galaxy-check molecule tree clean bench-endpoints bench-fabric bench-overlay bench-docker bench-scale
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -178,6 +179,13 @@ bench-overlay: deps install
 
 bench-docker: deps install
 	python3 bench/docker.py
+
+# Parts of bench/scale.py: controller (the plan for 1000 and 5000 nodes), node (999 routes,
+# 999 VXLAN peers, 1000 published ports on one node).
+SCALE_PARTS ?= controller node
+
+bench-scale: deps install
+	python3 bench/scale.py $(SCALE_PARTS)
 
 clean:
 	rm -rf $(BUILD) tests/output

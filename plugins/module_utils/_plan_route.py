@@ -169,8 +169,30 @@ def route_view(route):
 
 
 def same_identity(route, desired):
-    return (route['family'] == desired['family'] and route['destination'] == desired['destination']
-            and route['table'] == desired['table'] and route['metric'] == desired['metric'])
+    return identity(route) == identity(desired)
+
+
+def identity(route):
+    """What tells routes apart in the kernel (the key of a replace): family, destination, table, metric."""
+    return (route['family'], route['destination'], route['table'], route['metric'])
+
+
+def indexed(current):
+    """`current` with its routes normalised once and grouped by identity: a plan of hundreds of
+    routes (linuxnet.fabric.routes) looks each up instead of normalising every route for each."""
+    by_identity = {}
+    for route in current['routes']:
+        route = normalised_route(route, current['link_names'])
+        by_identity.setdefault(identity(route), []).append(route)
+    return dict(current, by_identity=by_identity)
+
+
+def candidates_of(desired, current):
+    """The routes of `current` with the identity of `desired` (normalised), in the kernel's order."""
+    if 'by_identity' in current:
+        return current['by_identity'].get(identity(desired), [])
+    routes = (normalised_route(route, current['link_names']) for route in current['routes'])
+    return [route for route in routes if same_identity(route, desired)]
 
 
 def same_next_hop(route, desired):
@@ -244,8 +266,7 @@ def check_against_node(desired, link_names, local_addresses):
 def plan_route(desired, current):
     """Plan for one route from `current` = {routes, link_names: {index: name}, local_addresses}."""
     link_names = current['link_names']
-    routes = [normalised_route(route, link_names) for route in current['routes']]
-    candidates = [route for route in routes if same_identity(route, desired)]
+    candidates = candidates_of(desired, current)
     name = str(desired['destination'])
 
     if desired['state'] == 'absent':

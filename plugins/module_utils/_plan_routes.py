@@ -14,12 +14,14 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils import _validate
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan import Plan
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_route import (
+    candidates_of,
     desired_route,
+    identity,
+    indexed,
     normalised_route,
     plan_route,
     route_details,
     route_view,
-    same_identity,
 )
 
 # Numbers the kernel and routing daemons use (iproute2's rt_protos): never ours to purge.
@@ -41,16 +43,16 @@ def desired_routes(params):
     protocol = protocol_number(params.get('protocol'))
     if params.get('purge') and protocol is None:
         raise OptionError('purge', 'needs protocol: only routes with it are purged')
-    routes = []
+    routes, positions = [], {}
     for position, item in enumerate(params.get('routes') or []):
         try:
             route = desired_route(dict(item, netns=params.get('netns'), state=params.get('state') or 'present'))
         except OptionError as error:
             raise OptionError('routes[%d].%s' % (position, error.option), error.problem)
-        for other_position, other in enumerate(routes):
-            if same_identity(other, route):
-                raise OptionError('routes[%d].destination' % position, '%s (table %s, metric %s) is also routes[%d]' % (
-                    route['destination'], route['table'], route['metric'], other_position))
+        if identity(route) in positions:
+            raise OptionError('routes[%d].destination' % position, '%s (table %s, metric %s) is also routes[%d]' % (
+                route['destination'], route['table'], route['metric'], positions[identity(route)]))
+        positions[identity(route)] = position
         routes.append(route)
     return {'netns': params.get('netns'), 'state': params.get('state') or 'present', 'protocol': protocol,
             'purge': bool(params.get('purge')), 'routes': routes}
@@ -61,6 +63,7 @@ def plan_routes(desired, current):
     before, after = [], []
     plan = Plan({'routes': before}, {'routes': after})
     protocol = desired['protocol']
+    current = indexed(current)
     for position, route in enumerate(desired['routes']):
         try:
             single = plan_route(route, current)
@@ -68,12 +71,9 @@ def plan_routes(desired, current):
             raise OptionError('routes[%d].%s' % (position, error.option), error.problem)
         if route['state'] == 'present' and protocol is not None and not single.changed:
             # The route is right but not marked as ours: write it again with the protocol.
-            owned = [item for item in (normalised_route(item, current['link_names']) for item in current['routes'])
-                     if same_identity(item, route) and item['proto'] == protocol]
-            if not owned:
-                existing = next(item for item in (normalised_route(item, current['link_names']) for item in current['routes'])
-                                if same_identity(item, route))
-                single.add('replace', 'route', str(route['destination']), **route_details(existing, desired['netns']))
+            candidates = candidates_of(route, current)
+            if not [item for item in candidates if item['proto'] == protocol]:
+                single.add('replace', 'route', str(route['destination']), **route_details(candidates[0], desired['netns']))
         for action in single.actions:
             if action.verb == 'replace' and protocol is not None:
                 action.details['protocol'] = protocol
@@ -83,10 +83,12 @@ def plan_routes(desired, current):
         if single.after.get('exists'):
             after.append(single.after)
     if desired['purge']:
-        listed = desired['routes']
+        listed = set(identity(wanted) for wanted in desired['routes'])
         for item in current['routes']:
+            if item['proto'] != protocol:
+                continue
             route = normalised_route(item, current['link_names'])
-            if item['proto'] != protocol or any(same_identity(route, wanted) for wanted in listed):
+            if identity(route) in listed:
                 continue
             plan.add('delete', 'route', str(route['destination']), **route_details(route, desired['netns']))
             before.append(route_view(route))

@@ -27,9 +27,9 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_route import
     MAIN_TABLE,
     RTN_UNICAST,
     RTPROT_KERNEL,
+    identity,
     normalised_route,
     route_details,
-    same_identity,
     satisfies,
 )
 
@@ -371,6 +371,10 @@ def plan_peers(plan, desired, neighbours, fdb, device_routes, routes):
     Updates the `neighbours`, `fdb` and `device_routes` views to what they will be.
     """
     name, netns = desired['name'], desired['netns']
+    # Looked up by identity for each of hundreds of peers, not searched.
+    routes_by_identity = {}
+    for existing in routes:
+        routes_by_identity.setdefault(identity(existing), []).append(existing)
     for peer in desired['peers']:
         if neighbours.get(peer['gateway']) != peer['vtep_mac']:
             plan.add('replace', 'neighbour', peer['gateway'], netns=netns, link=name, mac=peer['vtep_mac'])
@@ -382,7 +386,7 @@ def plan_peers(plan, desired, neighbours, fdb, device_routes, routes):
             continue
         route = {'family': 4, 'destination': peer['subnet'], 'gateway': peer['gateway'], 'device': name, 'onlink': True,
                  'scope': None, 'source': None, 'metric': 0, 'table': MAIN_TABLE, 'type': RTN_UNICAST}
-        if not any(same_identity(existing, route) and satisfies(existing, route) for existing in routes):
+        if not any(satisfies(existing, route) for existing in routes_by_identity.get(identity(route), [])):
             plan.add('replace', 'route', str(peer['subnet']), **route_details(route, netns))
             device_routes[route_key(route)] = route
     if not desired['purge_peers']:

@@ -83,3 +83,39 @@ def test_a_device_that_does_not_exist_names_the_route():
     with pytest.raises(OptionError) as raised:
         plan_routes(desired_routes(params([{'destination': '172.19.12.0/24', 'device': 'nope'}])), current())
     assert raised.value.option == 'routes[0].device'
+
+
+def many_peers(count):
+    return [{'destination': '172.%d.%d.0/24' % (16 + index // 256, index % 256), 'gateway': '10.88.0.%d' % (index % 200 + 20)}
+            for index in range(count)]
+
+
+def in_kernel(peers):
+    return [kernel_route(peer['destination'].split('/')[0], 24, peer['gateway']) for peer in peers]
+
+
+@pytest.mark.parametrize('count', [1, 50, 999])
+def test_a_large_table_plans_each_route_against_its_own_kind_only(count):
+    peers = many_peers(count)
+    assert not plan_routes(desired_routes(params(peers, purge=True)), current(*in_kernel(peers))).changed
+    # One gateway changed, one route gone from the list (purged), one route taken over from another protocol.
+    changed = [dict(peer) for peer in peers]
+    changed[count // 2]['gateway'] = '10.88.0.250'
+    kernel = in_kernel(peers)
+    kernel[0]['proto'] = 4
+    plan = plan_routes(desired_routes(params(changed[:-1] if count > 1 else changed, purge=True)), current(*kernel))
+    descriptions = plan.descriptions()
+    assert descriptions, 'nothing planned'
+    assert any(text.startswith('replace route %s (' % changed[count // 2]['destination']) and 'gateway=10.88.0.250' in text
+               for text in descriptions)
+    if count > 2:
+        assert 'replace route %s (device=eth0, gateway=%s, netns=None, protocol=76, scope=global)' % (
+            peers[0]['destination'], peers[0]['gateway']) in descriptions
+        assert any(text.startswith('delete route %s' % peers[-1]['destination']) for text in descriptions)
+        assert len(descriptions) == 3
+
+
+def test_the_same_route_listed_twice_names_both_positions():
+    with pytest.raises(OptionError) as raised:
+        desired_routes(params(many_peers(5) + many_peers(5)[2:3]))
+    assert raised.value.option == 'routes[5].destination' and 'is also routes[2]' in raised.value.problem

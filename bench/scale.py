@@ -1,0 +1,220 @@
+# -*- coding: utf-8 -*-
+# Copyright: linuxnet.fabric contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark: how the cost grows with the inventory. Prints one table per part.
+
+controller  The fabric plan on the controller (fabric_plan_problems with_plan, what the plan role
+            computes once per run) for 1000 nodes x 100 endpoints and 5000 nodes x 10
+            (bridge_nat), each in a fresh Python process: seconds, peak memory, and the size of
+            one node's plan (what its fabric_node call is given).
+node        One node's share of a large fabric, in a throwaway namespace, each module run by
+            ansible-playbook (the task alone, as timed by Ansible): `routes` with 999 peer
+            routes (a 1000-node fabric's share), `vxlan` with 999 peers (neighbour, FDB and route
+            entries each), `endpoints` with 1000 published ports (10 endpoints x 100): cold, no
+            change (which must plan no action) and one change (one route, one peer, one port).
+
+    make bench-scale                       # every part
+    python3 bench/scale.py controller      # one part
+    python3 bench/scale.py node
+
+Needs root for `node` (namespaces it makes and removes, also on failure); run `make install` first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLLECTIONS = os.environ.get('ANSIBLE_COLLECTIONS_PATH', os.path.join(ROOT, 'build', 'collections')).split(':')[0]
+PYTHON = '/usr/bin/python3'
+NODE = 'lfscale-node'
+
+# --- controller: the plan ----------------------------------------------------------------------
+
+# Run in a child process so that its peak memory is the plan's alone.
+PLAN_CHILD = r'''
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.linuxnet.fabric.plugins.filter.fabric import fabric_plan, fabric_plan_problems
+nodes, endpoints = int(sys.argv[2]), int(sys.argv[3])
+# Underlay 10.0.0.0/16 (host numbers 1..nodes); the plan gives each node the n-th /24 of the
+# cluster, n its host number, and the endpoints the next free addresses in it.
+hostvars = {}
+for number in range(1, nodes + 1):
+    address = '10.0.%d.%d' % (number // 256, number % 256)
+    hostvars['node%d' % number] = {
+        'fabric_mode': 'bridge_nat', 'fabric_cluster_cidr': '10.128.0.0/9', 'fabric_node_subnet_prefix': 24,
+        'fabric_endpoints': [{'name': 'c%d' % index} for index in range(endpoints)],
+        'ansible_facts': {'linuxnet_fabric': {'underlay': {'address': address, 'interface': 'eth0', 'prefix': 16},
+                                              'endpoints': []}}}
+names = sorted(hostvars)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+# What the plan role runs: the check, which computes the plan (one computation per run).
+checked = fabric_plan_problems(names, hostvars, with_plan=True)
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+plan = checked['plan']
+assert not checked['problems'], checked['problems']
+assert len(plan) == nodes and all(len(plan[name]['endpoints']) == endpoints for name in names)
+# What one node's module call gets (fabric_node's plan option).
+print(json.dumps({'seconds': seconds, 'peak_mib': peak, 'inventory_mib': before / 1024.0,
+                  'node_plan_kib': len(json.dumps(plan[names[0]])) / 1024.0}))
+'''
+
+
+def controller():
+    rows = []
+    for nodes, endpoints in ((1000, 100), (5000, 10)):
+        result = subprocess.run([sys.executable, '-c', PLAN_CHILD, COLLECTIONS, str(nodes), str(endpoints)],
+                                check=True, stdout=subprocess.PIPE, universal_newlines=True)
+        rows.append((nodes, endpoints, json.loads(result.stdout)))
+    print()
+    print('Controller: the fabric plan as the plan role computes it (fabric_plan_problems with_plan: check and plan):')
+    print('| nodes x endpoints | check and plan s | peak memory MiB (the inventory alone) | one node\'s plan as JSON KiB |')
+    print('|---|---|---|---|')
+    for nodes, endpoints, measured in rows:
+        print('| %d x %d | %.2f | %.0f (%.0f) | %.0f |' % (
+            nodes, endpoints, measured['seconds'], measured['peak_mib'], measured['inventory_mib'], measured['node_plan_kib']))
+
+
+# --- node: one node's share ----------------------------------------------------------------------
+
+def run(argv, **kwargs):
+    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, **kwargs)
+
+
+def clean():
+    names = [line.split()[0] for line in run(['ip', 'netns', 'list']).stdout.splitlines() if line.strip()]
+    for name in names:
+        if name == NODE or name.startswith('lfsc'):
+            subprocess.run(['ip', 'netns', 'del', name], check=False)
+    time.sleep(1.0)
+
+
+def make_node():
+    """A node namespace with an underlay (a bridge with an address: no dummy driver here)."""
+    run(['ip', 'netns', 'add', NODE])
+    for command in (['link', 'add', 'under0', 'type', 'bridge'], ['addr', 'add', '10.250.0.1/16', 'dev', 'under0'],
+                    ['link', 'set', 'under0', 'up'], ['link', 'set', 'lo', 'up']):
+        run(['ip', '-n', NODE] + command)
+
+
+def peer_address(index):
+    return '10.250.%d.%d' % (1 + index // 250, index % 250 + 2)
+
+
+def routes_args(count, changed=None):
+    routes = [{'destination': '172.%d.%d.0/24' % (16 + index // 256, index % 256), 'gateway': peer_address(index)}
+              for index in range(count)]
+    if changed is not None:
+        routes[changed]['gateway'] = peer_address(count + 1)
+    return {'netns': NODE, 'protocol': 76, 'purge': True, 'routes': routes}
+
+
+def vxlan_args(count, changed=None):
+    peers = [{'public_ip': peer_address(index), 'vtep_mac': '0a:00:00:00:%02x:%02x' % (index // 256, index % 256),
+              'subnet': '10.%d.%d.0/24' % (1 + index // 256, index % 256)} for index in range(count)]
+    if changed is not None:
+        peers[changed]['vtep_mac'] = '0a:ff:00:00:00:01'
+    return {'netns': NODE, 'vni': 1, 'local': '10.250.0.1', 'underlay': 'under0', 'subnet': '10.0.0.0/24',
+            'peers': peers, 'purge_peers': True}
+
+
+def endpoints_args(count, changed=None):
+    """count published ports: 10 endpoints with count/10 each."""
+    per_endpoint = count // 10
+    endpoints = []
+    for index in range(10):
+        publish = ['%d:80/tcp' % (10000 + index * per_endpoint + port) for port in range(per_endpoint)]
+        endpoints.append({'name': 'lfsc%d' % index, 'address': '10.250.200.%d/16' % (index + 2), 'publish': publish})
+    if changed is not None:
+        endpoints[changed // per_endpoint]['publish'][changed % per_endpoint] = '%d:80/tcp' % (10000 + count + 1)
+    return {'netns': NODE, 'bridge': 'under0', 'owner': 'scale', 'purge': True, 'endpoints': endpoints}
+
+
+PLAYBOOK = """
+- name: Scale benchmark
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: %(python)s
+  tasks:
+    - name: The module
+      %(module)s: %(args)s
+"""
+
+
+def parse_time(text):
+    return datetime.strptime(text, '%Y-%m-%dT%H:%M:%S.%fZ').timestamp()
+
+
+def module_run(workdir, module, args):
+    """(seconds of the task alone, changed, number of actions) of one module call."""
+    playbook = os.path.join(workdir, 'scale.yml')
+    with open(playbook, 'w') as handle:
+        handle.write(PLAYBOOK % {'python': PYTHON, 'module': module, 'args': json.dumps(args)})
+    # A failed task is reported from the JSON below, with its message.
+    result = subprocess.run(['ansible-playbook', '-i', 'localhost,', playbook], check=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True, env=dict(os.environ, ANSIBLE_STDOUT_CALLBACK='ansible.posix.json'))
+    if not result.stdout.lstrip().startswith('{'):
+        raise RuntimeError('ansible-playbook failed (rc %d): %s' % (result.returncode, (result.stdout + result.stderr)[-2000:]))
+    for play in json.loads(result.stdout)['plays']:
+        for task in play['tasks']:
+            if task['task']['name'] == 'The module':
+                duration, host = task['task']['duration'], task['hosts']['localhost']
+                if host.get('failed'):
+                    raise RuntimeError('%s failed: %s' % (module, host.get('msg')))
+                return parse_time(duration['end']) - parse_time(duration['start']), host['changed'], len(host.get('actions', []))
+    raise RuntimeError('the task is not in the playbook output')
+
+
+def node():
+    if os.geteuid() != 0:
+        sys.exit('run as root: the node part creates network namespaces')
+    cases = (('routes', 'linuxnet.fabric.routes', routes_args, 999, '999 peer routes'),
+             ('vxlan', 'linuxnet.fabric.vxlan', vxlan_args, 999, '999 peers (neighbour, FDB, route each)'),
+             ('endpoints', 'linuxnet.fabric.endpoints', endpoints_args, 1000, '1000 published ports (10 endpoints)'))
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        try:
+            for _name, module, make_args, count, what in cases:
+                clean()
+                make_node()
+                cold = module_run(workdir, module, make_args(count))
+                again = module_run(workdir, module, make_args(count))
+                one = module_run(workdir, module, make_args(count, changed=count // 2))
+                if not cold[1] or again[1] or again[2] or not one[1]:
+                    raise RuntimeError('%s: cold %s, no change %s, one change %s (changed, actions)' % (module, cold, again, one))
+                rows.append((module, what, cold, again, one))
+                print('%s: cold %.2f s, no change %.2f s, one change %.2f s (%d actions)' % (
+                    module, cold[0], again[0], one[0], one[2]), flush=True)
+        finally:
+            clean()
+    print()
+    print("One node's share of a large fabric (the module's task alone, as timed by Ansible; start-up of the module included):")
+    print('| module | objects | cold s | no change s (actions) | one change s (actions) |')
+    print('|---|---|---|---|---|')
+    for module, what, cold, again, one in rows:
+        print('| %s | %s | %.2f | %.2f (%d) | %.2f (%d) |' % (module.split('.')[-1], what, cold[0], again[0], again[2], one[0], one[2]))
+
+
+PARTS = {'controller': controller, 'node': node}
+
+
+def main(parts):
+    for part in parts or list(PARTS):
+        if part not in PARTS:
+            sys.exit('unknown part %r; parts: %s' % (part, ', '.join(PARTS)))
+        PARTS[part]()
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
