@@ -61,11 +61,17 @@ def fabric_listeners(plan, host, port, outside_address=None, docker=None):
     return listeners
 
 
-def fabric_probe_targets(plan, host, port, outside, docker=None):
+def fabric_probe_targets(plan, host, port, outside, docker=None, full_matrix=False):
     """{'connect': targets for the probe module, 'expect': {label: expected source}} for `host`.
 
-    - every local endpoint -> every other endpoint of the fabric: answered, and the listener sees
-      the endpoint's own address (no NAT inside the cluster);
+    What a run probes (docs/fabrics.md, "Verify"): every pair of nodes in both directions, every
+    endpoint at least once out and once in, every endpoint to each outside host, every published
+    port from every node - linear in the endpoints, where all pairs would be quadratic:
+    - endpoint -> endpoint (answered, and the listener sees the endpoint's own address: no NAT
+      inside the cluster): on the node, each endpoint to the next one (a ring, so each sends and
+      receives once); across nodes, to each other node at least once, the node's endpoints taking
+      turns as the source and the other node's as the target (shifted by the node's place, so that
+      nodes reach different ones). `full_matrix` probes every endpoint pair instead.
     - every local endpoint -> each outside host: answered, seen as the node's underlay address
       (bridge_nat) or the gateway's (routed);
     - the node itself -> every published port of every node: answered.
@@ -74,8 +80,10 @@ def fabric_probe_targets(plan, host, port, outside, docker=None):
     ports are asked over HTTP from the node itself, on every node's address.
     """
     node = plan[host]
-    everyone = [(name, endpoint) for name in sorted(plan) for endpoint in plan[name]['endpoints'] if not endpoint.get('netns_of')]
-    everyone += [(name, dict(container, netns=None)) for name in sorted(plan) for container in docker_endpoints(docker, name, plan[name].get('cluster_cidr'))]
+    nodes = sorted(plan)
+    by_node = dict((name, [endpoint for endpoint in plan[name]['endpoints'] if not endpoint.get('netns_of')]
+                    + [dict(container, netns=None) for container in docker_endpoints(docker, name, plan[name].get('cluster_cidr'))])
+                   for name in nodes)
     addresses = dict((endpoint['name'], endpoint['address']) for endpoint in node['endpoints'] if not endpoint.get('netns_of'))
     # An endpoint in another's namespace (netns_of) probes from there: seen with that one's address.
     sources = [(endpoint['name'], endpoint['name'], addresses[endpoint.get('netns_of') or endpoint['name']])
@@ -86,16 +94,39 @@ def fabric_probe_targets(plan, host, port, outside, docker=None):
     else:
         nat_source = node['underlay_address']
     targets = []
+
+    def probe(source, name, other):
+        label, netns, address = source
+        targets.append({
+            'netns': netns, 'address': _address(other['address']), 'port': port,
+            'label': '%s/%s|%s/%s' % (host, label, name, other['name']),
+            'expect': _address(address),
+        })
+
+    if full_matrix:
+        for source in sources:
+            for name in nodes:
+                for other in by_node[name]:
+                    if not (name == host and _address(other['address']) == _address(source[2])):
+                        probe(source, name, other)  # not itself, nor the endpoint whose namespace it shares
+    elif sources:
+        local = by_node[host]
+        local_addresses = [_address(other['address']) for other in local]
+        for source in sources:
+            # The next endpoint on the node after the source's own (a ring), skipping any that
+            # shares the source's namespace.
+            start = local_addresses.index(_address(source[2])) if _address(source[2]) in local_addresses else -1
+            for step in range(1, len(local) + 1):
+                other = local[(start + step) % len(local)]
+                if _address(other['address']) != _address(source[2]):
+                    probe(source, host, other)
+                    break
+        others = [name for name in nodes if name != host and by_node[name]]
+        shift = nodes.index(host)
+        for turn in range(max(len(others), len(sources)) if others else 0):
+            name = others[turn % len(others)]
+            probe(sources[turn % len(sources)], name, by_node[name][(turn + shift) % len(by_node[name])])
     for label, netns, address in sources:
-        source = _address(address)
-        for name, other in everyone:
-            if name == host and _address(other['address']) == source:
-                continue  # itself, or the endpoint whose namespace it shares
-            targets.append({
-                'netns': netns, 'address': _address(other['address']), 'port': port,
-                'label': '%s/%s|%s/%s' % (host, label, name, other['name']),
-                'expect': source,
-            })
         for outside_name, outside_address in sorted(outside.items()):
             targets.append({
                 'netns': netns, 'address': outside_address, 'port': port,
@@ -194,13 +225,47 @@ def _verdict(result, expect):
     return 'ok'
 
 
-def fabric_verify_report(results, expectations):
-    """{'table': text, 'failures': [...], 'probes': n} from the probe module's results.
+def _node_of(place):
+    """The node (or outside host) of one side of a probe label: 'node1/web1' -> 'node1';
+    'node2:8080 (node2/web2)', a published port, -> 'node2 published'."""
+    if ' (' in place:
+        return place.split(':', 1)[0] + ' published'
+    return place.split('/', 1)[0]
+
+
+def _summary(cells):
+    """The matrix per node pair: 'ok n' when all n probes between them held, else 'k of n bad'."""
+    counts = {}
+    for (source, destination), verdict in cells.items():
+        key = (_node_of(source), _node_of(destination))
+        total, bad = counts.get(key, (0, 0))
+        counts[key] = (total + 1, bad + (verdict != 'ok'))
+    rows = sorted(set(source for source, _destination in counts))
+    columns = sorted(set(destination for _source, destination in counts))
+    return _table(rows, columns, dict((key, 'ok %d' % total if not bad else '%d of %d bad' % (bad, total))
+                                      for key, (total, bad) in counts.items()))
+
+
+def _table(rows, columns, cells):
+    width = max([len(row) for row in rows] + [len('from \\ to')])
+    widths = [max([len(column)] + [len(cells.get((row, column), '-')) for row in rows]) for column in columns]
+    lines = ['%-*s | %s' % (width, 'from \\ to', ' | '.join('%-*s' % (size, column) for size, column in zip(widths, columns)))]
+    lines.append('-' * len(lines[0]))
+    for row in rows:
+        lines.append('%-*s | %s' % (width, row, ' | '.join(
+            '%-*s' % (size, cells.get((row, column), '-')) for size, column in zip(widths, columns))))
+    return '\n'.join(lines)
+
+
+def fabric_verify_report(results, expectations, max_columns=30):
+    """{'table': text, 'summary': text, 'failures': [...], 'probes': n} from the probe module's results.
 
     `results` is the concatenation of every host's probe results; `expectations` maps each label
-    to its expected source (None: only an answer is expected). The table has a row per source
+    to its expected source (None: only an answer is expected). The matrix has a row per source
     and a column per destination; a cell says `ok`, `MISS` (no answer) or `as X!` (answered, but
-    the listener saw the source address X instead of the expected one).
+    the listener saw the source address X instead of the expected one). `summary` is the same per
+    node pair ('ok n', or 'k of n bad'); `table` is the matrix when it has at most `max_columns`
+    destinations, else the summary (the failures list every bad probe either way).
     """
     rows, columns, cells, failures = [], [], {}, []
     for result in sorted(results, key=lambda item: item['label']):
@@ -216,14 +281,14 @@ def fabric_verify_report(results, expectations):
             failures.append('%s -> %s: %s (expected %s; %s)' % (
                 source, destination, verdict, 'an answer' if expect is None else 'source ' + expect,
                 result.get('error') or 'seen as %s' % result.get('seen_source')))
-    width = max([len(row) for row in rows] + [len('from \\ to')])
-    widths = [max([len(column)] + [len(cells.get((row, column), '-')) for row in rows]) for column in columns]
-    lines = ['%-*s | %s' % (width, 'from \\ to', ' | '.join('%-*s' % (size, column) for size, column in zip(widths, columns)))]
-    lines.append('-' * len(lines[0]))
-    for row in rows:
-        lines.append('%-*s | %s' % (width, row, ' | '.join(
-            '%-*s' % (size, cells.get((row, column), '-')) for size, column in zip(widths, columns))))
-    return {'table': '\n'.join(lines), 'failures': failures, 'probes': len(results)}
+    summary = _summary(cells) if cells else ''
+    table = _table(rows, columns, cells) if len(columns) <= max_columns else (
+        'per node pair (%d destinations are too many for one column each):\n%s' % (len(columns), summary))
+    # Answered, but not at the first attempt (a loaded machine; see the probe module's attempts).
+    retried = len([result for result in results if result['ok'] and (result.get('attempts') or 1) > 1])
+    if retried:
+        table += '\n(%d of %d probes answered only when tried again)' % (retried, len(results))
+    return {'table': table, 'summary': summary, 'failures': failures, 'probes': len(results), 'retried': retried}
 
 
 class FilterModule(object):

@@ -104,7 +104,20 @@ def _first_line(client, limit):
     return answer.split(b'\n', 1)[0].decode('ascii', 'replace').strip()
 
 
-def connect(target):
+def connect(target, attempts=1, pause=1.0, sleep=time.sleep):
+    """connect_once, tried up to `attempts` times (`pause` seconds apart) until it answers: a
+    loaded machine can drop a first SYN or accept late, which is not a hole in the fabric (a path
+    that is closed fails every attempt). The result says how many attempts it took."""
+    for attempt in range(1, attempts + 1):
+        result = connect_once(target)
+        if result['ok'] or attempt == attempts:
+            break
+        sleep(pause)
+    result['attempts'] = attempt
+    return result
+
+
+def connect_once(target):
     """Connect from inside target['netns'] to address:port; the answer is the source the server
     saw. With target['http'], the server is a web server (a container's own, behind a published
     port): ask for / and take the status line as the answer (the source stays unknown)."""

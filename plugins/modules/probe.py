@@ -76,6 +76,13 @@ options:
             The source address it saw stays unknown (C(seen_source) is null); RV(results) has its status line as C(answer).
         type: bool
         default: false
+  attempts:
+    description:
+      - With O(connect), how many times to try a target that does not answer (1 s apart) before it
+        counts as a miss. A closed path fails every attempt; a loaded machine that drops a first
+        connection does not make a false miss. RV(results) says how many attempts each took.
+    type: int
+    default: 1
 attributes:
   check_mode:
     support: full
@@ -124,9 +131,10 @@ results:
   type: list
   elements: dict
   sample:
-    - {netns: web1, address: 203.0.113.10, port: 7777, label: web1 -> outside, ok: true, seen_source: 10.88.0.11, error: null, seconds: 0.002}
+    - {netns: web1, address: 203.0.113.10, port: 7777, label: web1 -> outside, ok: true, seen_source: 10.88.0.11, error: null, seconds: 0.002,
+       attempts: 1}
     - {netns: null, address: 10.88.0.12, port: 18080, http: true, label: node1 -> web, ok: true, answer: HTTP/1.0 200 OK,
-       seen_source: null, error: null, seconds: 0.003}
+       seen_source: null, error: null, seconds: 0.003, attempts: 1}
 served:
   description: Connections each listener answered, as C(netns address:port) -> count.
   returned: with O(listen)
@@ -171,6 +179,7 @@ def main():
                 label=dict(type='str'),
                 http=dict(type='bool', default=False),
             )),
+            attempts=dict(type='int', default=1),
         ),
         mutually_exclusive=[('listen', 'connect')],
         required_one_of=[('listen', 'connect')],
@@ -186,7 +195,8 @@ def main():
                 raise OptionError('listen', 'could not listen: %s' % error)
             module.exit_json(changed=False, served=dict(('%s %s:%s' % key, count) for key, count in served.items()))
         targets = checked('connect', module.params['connect'], address_required=True)
-        module.exit_json(changed=False, results=[connect(target) for target in targets])
+        _validate.integer_in_range('attempts', module.params['attempts'], 1, 10)
+        module.exit_json(changed=False, results=[connect(target, module.params['attempts']) for target in targets])
 
 
 if __name__ == '__main__':

@@ -186,3 +186,76 @@ def test_containers_outside_the_fabrics_network_are_not_probed_as_its_endpoints(
     assert 'node1/docker:app|node2/web2' in labels
     assert not [label for label in labels if 'docker:web' in label]
     assert [listener['netns'] for listener in fabric_listeners(plan, 'node1', 7777, docker=docker)][-1] == '/proc/102/ns/net'
+
+
+def wide_plan(nodes, endpoints, mode='bridge_nat'):
+    return dict(('node%02d' % number, {
+        'mode': mode, 'underlay_address': '10.88.0.%d' % number, 'gateway_underlay_address': None,
+        'endpoints': [{'name': 'c%d' % index, 'address': '172.19.%d.%d/24' % (number, index + 2), 'publish': []}
+                      for index in range(endpoints)]}) for number in range(1, nodes + 1))
+
+
+def endpoint_probes(plan, full_matrix=False):
+    """(source, destination) endpoint labels of every node's endpoint-to-endpoint probes."""
+    pairs = []
+    for host in plan:
+        for target in fabric_probe_targets(plan, host, 7777, {}, full_matrix=full_matrix)['connect']:
+            pairs.append(tuple(target['label'].split('|')))
+    return pairs
+
+
+@pytest.mark.parametrize('nodes, endpoints', [(1, 1), (1, 3), (2, 1), (3, 10), (8, 3), (32, 10)])
+def test_the_probing_plan_covers_every_node_pair_and_every_endpoint_both_ways_linearly(nodes, endpoints):
+    plan = wide_plan(nodes, endpoints)
+    pairs = endpoint_probes(plan)
+    every_endpoint = set('%s/%s' % (host, endpoint['name']) for host in plan for endpoint in plan[host]['endpoints'])
+    assert every_endpoint
+    if nodes * endpoints > 1:
+        assert pairs
+        assert set(source for source, _destination in pairs) == every_endpoint
+        assert set(destination for _source, destination in pairs) == every_endpoint
+    node_pairs = set((source.split('/')[0], destination.split('/')[0]) for source, destination in pairs)
+    assert node_pairs >= set((left, right) for left in plan for right in plan if left != right)
+    # Never an endpoint to itself; linear: at most one local and max(nodes - 1, endpoints) remote per endpoint's node.
+    assert all(source != destination for source, destination in pairs)
+    assert len(pairs) <= nodes * (endpoints + max(nodes - 1, endpoints))
+    # No NAT inside the cluster: the listener must see the source's own address.
+    for host in plan:
+        for label, expected in fabric_probe_targets(plan, host, 7777, {})['expect'].items():
+            source = label.split('|')[0].split('/')[1]
+            assert expected == next(endpoint['address'].split('/')[0] for endpoint in plan[host]['endpoints'] if endpoint['name'] == source)
+
+
+def test_the_full_matrix_probes_every_pair_of_endpoints():
+    plan = wide_plan(3, 4)
+    pairs = endpoint_probes(plan, full_matrix=True)
+    assert len(pairs) == len(set(pairs)) == 12 * 11
+    assert len(endpoint_probes(plan)) < len(pairs)
+
+
+def results_of(plan, failing=()):
+    results, expectations = [], {}
+    for host in plan:
+        targets = fabric_probe_targets(plan, host, 7777, {})
+        expectations.update(targets['expect'])
+        for target in targets['connect']:
+            ok = target['label'] not in failing
+            results.append(dict(target, ok=ok, seen_source=targets['expect'][target['label']] if ok else None,
+                                error=None if ok else 'timed out', attempts=2 if target['label'].endswith('/c1') else 1))
+    return results, expectations
+
+
+def test_a_wide_matrix_is_reported_per_node_pair_and_every_failure_is_listed():
+    plan = wide_plan(12, 3)
+    results, expectations = results_of(plan)
+    failing = [results[5]['label'], results[40]['label']]
+    results, expectations = results_of(plan, failing)
+    report = fabric_verify_report(results, expectations, max_columns=30)
+    assert report['table'].startswith('per node pair')
+    assert report['summary'] in report['table']
+    assert len(report['failures']) == 2 and all(any(label.replace('|', ' -> ') in failure for failure in report['failures'])
+                                                for label in failing)
+    assert '1 of ' in report['summary'] and ' bad' in report['summary']
+    assert report['retried'] > 0 and 'answered only when tried again' in report['table']
+    narrow = fabric_verify_report(results, expectations, max_columns=1000)
+    assert not narrow['table'].startswith('per node pair') and 'MISS' in narrow['table']
