@@ -13,11 +13,20 @@ node        One node's share of a large fabric, in a throwaway namespace, each m
             entries each), `endpoints` with 1000 published ports (10 endpoints x 100): cold, no
             change (which must plan no action) and one change (one route, one peer, one port).
 
-    make bench-scale                       # every part
-    python3 bench/scale.py controller      # one part
-    python3 bench/scale.py node
+lab         The whole fabric on labs of 3, 8, 16 and 32 nodes (SCALE_LAB_SIZES), 10 endpoints each,
+            etcd on three, for bridge_nat, routed and overlay (SCALE_LAB_MODES): the lab's build
+            time and memory per machine, then site.yml cold, site.yml again (changed must be 0),
+            verify.yml and teardown.yml: seconds, seconds per node, and the CPU seconds of the
+            controller against the rest of the machine (the nodes). Its lab ("scale", LAN
+            10.84.0.0/24, outside 198.51.100.0/24) cannot run beside a molecule scenario or
+            another benchmark's lab (same outside range).
 
-Needs root for `node` (namespaces it makes and removes, also on failure); run `make install` first.
+    make bench-scale                       # controller and node
+    make bench-scale SCALE_PARTS=lab       # the labs (about half an hour on 2 cores)
+    python3 bench/scale.py controller      # one part
+    SCALE_LAB_SIZES="3 32" SCALE_LAB_MODES=bridge_nat python3 bench/scale.py lab
+
+Needs root for `node` and `lab` (namespaces it makes and removes, also on failure); run `make install` first.
 """
 
 from __future__ import annotations
@@ -206,7 +215,100 @@ def node():
         print('| %s | %s | %.2f | %.2f (%d) | %.2f (%d) |' % (module.split('.')[-1], what, cold[0], again[0], again[2], one[0], one[2]))
 
 
-PARTS = {'controller': controller, 'node': node}
+# --- lab: the whole fabric on 3 to 32 lab nodes -------------------------------------------------
+
+LAB_SIZES = [int(size) for size in os.environ.get('SCALE_LAB_SIZES', '3 8 16 32').split()]
+LAB_MODES = os.environ.get('SCALE_LAB_MODES', 'bridge_nat routed overlay').split()
+LAB_ENDPOINTS = 10
+
+
+def lab_inventory(bench_lab, workdir, mode, size):
+    """size nodes with 10 endpoints each, etcd on the first three, a gateway (routed) or spare, an outside host."""
+    nodes = dict(('snode%02d' % index, {'ansible_host': bench_lab.underlay(10 + index),
+                                        'fabric_endpoints': [{'name': 'c%d' % number} for number in range(LAB_ENDPOINTS)]})
+                 for index in range(1, size + 1))
+    gateway = {'sgw': {'ansible_host': bench_lab.underlay(9)}}
+    groups = {
+        'fabric_nodes': nodes,
+        'etcd': dict((name, {}) for name in sorted(nodes)[:3]),
+        'fabric_gateway': gateway if mode == 'routed' else {},
+        'fabric_spare': {} if mode == 'routed' else gateway,
+        'fabric_outside': {'soutside': {'ansible_host': '198.51.100.10', 'lab_segment': 'outside'}},
+    }
+    variables = {'fabric_mode': mode, 'fabric_cluster_cidr': '10.5.0.0/16' if mode == 'overlay' else '172.19.0.0/16',
+                 'etcd_pki_dir': os.path.join(workdir, 'pki-%d' % size), 'etcd_log_file': '/var/log/etcd/etcd.log'}
+    return bench_lab.inventory(os.path.join(workdir, 'inventory-%s-%d.json' % (mode, size)), variables, groups)
+
+
+def memory_available_kib():
+    with open('/proc/meminfo') as handle:
+        return dict((line.split(':')[0], int(line.split()[1])) for line in handle)['MemAvailable']
+
+
+def busy_seconds():
+    """CPU seconds the whole machine spent busy so far (all cores), from /proc/stat."""
+    with open('/proc/stat') as handle:
+        fields = [int(value) for value in handle.readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf('SC_CLK_TCK')
+
+
+def timed_playbook(ansible_playbook, inventory, playbook, extra=()):
+    """(seconds, changed, controller CPU s, rest of the machine's CPU s: the nodes) of one run."""
+    import resource
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy = busy_seconds()
+    seconds, changed = ansible_playbook(inventory, playbook, extra)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    controller_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+    return seconds, changed, controller_cpu, max(busy_seconds() - busy - controller_cpu, 0.0)
+
+
+def lab_part():
+    if os.geteuid() != 0:
+        sys.exit('run as root: the lab part builds labs of namespaces')
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from benchlab import BenchLab, ansible_playbook  # pylint: disable=import-outside-toplevel
+    rows, builds = [], []
+    with tempfile.TemporaryDirectory() as workdir:
+        for size in LAB_SIZES:
+            names = dict(('snode%02d' % index, 10 + index) for index in range(1, size + 1))
+            bench_lab = BenchLab('scale', '10.84.0.0/24', '198.51.100.0/24', names)
+            inventory = lab_inventory(bench_lab, workdir, LAB_MODES[0], size)
+            available = memory_available_kib()
+            up = timed_playbook(ansible_playbook, inventory, 'lab.yml', ['-e', 'lab_state=present'])
+            # The gateway/spare and the outside host are machines too.
+            per_node_mib = (available - memory_available_kib()) / 1024.0 / (size + 2)
+            builds.append((size, up[0], per_node_mib))
+            try:
+                for mode in LAB_MODES:
+                    inventory = lab_inventory(bench_lab, workdir, mode, size)
+                    cold = timed_playbook(ansible_playbook, inventory, 'site.yml')
+                    again = timed_playbook(ansible_playbook, inventory, 'site.yml')
+                    verify = timed_playbook(ansible_playbook, inventory, 'verify.yml')
+                    teardown = timed_playbook(ansible_playbook, inventory, 'teardown.yml')
+                    rows.append((size, mode, cold, again, verify, teardown))
+                    print('%d nodes, %s: cold %.1f s, no change %.1f s (changed=%d), verify %.1f s, teardown %.1f s' % (
+                        size, mode, cold[0], again[0], again[1], verify[0], teardown[0]), flush=True)
+            finally:
+                ansible_playbook(inventory, 'lab.yml', ['-e', 'lab_state=absent'])
+    print()
+    print('Labs of 3 to %d nodes (%d endpoints each, etcd on 3 of them; the lab also has a gateway or spare and an outside host):'
+          % (max(LAB_SIZES), LAB_ENDPOINTS))
+    print('| nodes | lab up s | memory per machine MiB |')
+    print('|---|---|---|')
+    for size, seconds, per_node_mib in builds:
+        print('| %d | %.1f | %.1f |' % (size, seconds, per_node_mib))
+    print()
+    print('Playbooks, whole processes: seconds (seconds per node); CPU seconds of the controller / of the rest of the machine (the nodes).')
+    print('| nodes | mode | site.yml cold | no change (changed) | verify.yml | teardown.yml | cold CPU controller / nodes |')
+    print('|---|---|---|---|---|---|---|')
+    for size, mode, cold, again, verify, teardown in rows:
+        print('| %d | %s | %.1f (%.2f) | %.1f (%.2f) (%d) | %.1f (%.2f) | %.1f (%.2f) | %.0f / %.0f |' % (
+            size, mode, cold[0], cold[0] / size, again[0], again[0] / size, again[1], verify[0], verify[0] / size,
+            teardown[0], teardown[0] / size, cold[2], cold[3]))
+
+
+PARTS = {'controller': controller, 'node': node, 'lab': lab_part}
 
 
 def main(parts):
