@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Writes to the etcd cluster through every member, one put after another, until $dir/stop exists
 # (or for at most $max seconds), and reports: puts that succeeded, puts that failed, the longest
 # time in seconds between two successful puts, and the first errors.
