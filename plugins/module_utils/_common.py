@@ -45,20 +45,28 @@ def failing_on_errors(module, **result):
         module.fail_json(msg=str(error), **result)
 
 
-def reconcile(check_mode, read, plan_of, apply):
+def reconcile(check_mode, read, plan_of, apply, read_back=True):
     """The one body of every module that changes state.
 
     Read the current state once (read() -> current), plan the change (plan_of(current) -> a Plan:
     ordered actions and the before/after diff), apply it unless in check mode (apply(plan,
-    current): what was read, for the changes that rewrite it), and read back. Returns (plan, current): current is what holds after the run (in check mode what
-    holds now, as nothing changed), so a module reports the kernel's word, not its own intent.
+    current): what was read, for the changes that rewrite it), and read back. Returns (plan,
+    current): current is what holds after the run (in check mode what holds now, as nothing
+    changed), so a module reports the kernel's word, not its own intent.
     Validation comes before it: nothing here may fail on bad input after a change.
+
+    A plan is applied when it has actions; whether they are a change is the plan's word
+    (plan.changed): docker_daemon's plan rewrites its record in a newer format without changing
+    anything dockerd reads. read_back=False reports what was read: for a module whose read is
+    costly right after its change (the lab pings every machine's dockerd, which a machine started
+    now may not answer yet) and which reports what it did instead.
     """
     current = read()
     plan = plan_of(current)
-    if plan.changed and not check_mode:
+    if plan.actions and not check_mode:
         apply(plan, current)
-        current = read()
+        if read_back:
+            current = read()
     return plan, current
 
 

@@ -2,7 +2,8 @@
 # Copyright: linuxnet.fabric contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Docker's daemon.json settings a fabric needs (bip, mtu, ip-masq): merge, record, put back, and
-find the flags that would make dockerd refuse them. Pure: texts in, plans out.
+find the flags that would make dockerd refuse them. Pure: texts in, plans out (plan_daemon, the
+docker_daemon module's planner).
 
 dockerd refuses to start when an option is both a command-line flag and a daemon.json key ("the
 following directives are specified both as a flag and in the configuration file"), so a key the
@@ -14,10 +15,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import posixpath
 import re
 import shlex
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan import Plan
 
 KEY_PATTERN = re.compile(r'^[a-z][a-z0-9-]*$')
 OPTS_LINE = re.compile(r'^\s*(?:export\s+)?DOCKER_OPTS=(.*)$')
@@ -230,3 +233,116 @@ def bridge_step(record, restored_config):
     if restored_config.get('bip') is not None:
         return None
     return merged(restored_config, {'bip': record['bridge_before']})
+
+
+class DaemonPlan(Plan):
+    """The docker_daemon module's plan: the file actions, the configuration before and after, and
+    the module's report (config, stale, restart_needed, again, flags).
+
+    A record's upkeep alone (it learns a key the file already has as wanted, or a record of the
+    bridge_nat role of 1.0.0 is rewritten in this format) is written but is no change: the
+    configuration dockerd reads stays the same, and a change would make the caller restart dockerd.
+    """
+
+    def __init__(self, before, after, report):
+        Plan.__init__(self, before, after)
+        self.report = report
+
+    @property
+    def changed(self):
+        return any(not action.details.get('upkeep') for action in self.actions)
+
+
+def record_text(record):
+    return json.dumps(record, indent=2, sort_keys=True) + '\n'
+
+
+def parse_record(text, record_file):
+    """The record (None for a missing or empty file); an unreadable one is an error naming it."""
+    if not text:
+        return None
+    try:
+        record = json.loads(text)
+    except ValueError as error:
+        raise FabricError('%s is not valid JSON (%s): the record of the values the fabric replaced; fix or remove it'
+                          % (record_file, error))
+    if not isinstance(record, dict):
+        raise FabricError('%s holds a JSON %s, not the record of the values the fabric replaced' % (record_file, type(record).__name__))
+    return record
+
+
+def plan_daemon(state, path, record_file, files, settings=None, flags=None, bridge=None, check_flags=True):
+    """The actions that bring daemon.json (`path`) and the record to `state`, as a DaemonPlan.
+
+    files: what was read: {'config_text': daemon.json's text or None, 'record_text': the record's
+    text or None, 'directory_entries': the names in daemon.json's directory, None when there is
+    none}. settings: the checked settings (check_settings), for state present. flags: {where:
+    set of flags} of the ways dockerd is started. bridge: the running dockerd's default network
+    (`docker network inspect bridge`), None when no dockerd answers.
+    """
+    text = files['config_text']
+    config = parse_config(text, path)
+    record = parse_record(files['record_text'], record_file)
+    reported_flags = dict((where, sorted(names)) for where, names in (flags or {}).items())
+    if state == 'present':
+        return plan_present(path, record_file, files, config, record, settings, flags or {}, bridge, check_flags, reported_flags)
+    return plan_restored(path, record_file, files, config, record, reported_flags)
+
+
+def plan_present(path, record_file, files, config, record, settings, flags, bridge, check_flags, reported_flags):
+    text = files['config_text']
+    if check_flags:
+        found = conflicts(settings, flags)
+        if found:
+            raise FabricError(conflict_message(found, path))
+    after = merged(config, settings)
+    write_config = text is None or after != config
+    new_record = recorded(record, config, settings, text is not None, files['directory_entries'] is not None, text)
+    if record is None and settings.get('bip') is not None and config.get('bip') is None and bridge is not None:
+        # What docker0 has before the fabric's bip, for teardown (see bridge_step).
+        new_record['bridge_before'] = running_bridge(bridge)
+    stale = stale_settings(after, bridge)
+    plan = DaemonPlan(config, after, dict(config=after, stale=stale, restart_needed=write_config or bool(stale), again=False,
+                                          flags=reported_flags))
+    if write_config:
+        # The record first: a run stopped between the two writes still has the values it replaced.
+        if new_record != record:
+            plan.add('write', 'record', record_file, _text=record_text(new_record), _mode=0o600)
+        plan.add('write', 'file', path, _text=rendered(after, text))
+    elif record is not None and new_record != record:
+        plan.add('write', 'record', record_file, upkeep=True, _text=record_text(new_record), _mode=0o600)
+    return plan
+
+
+def plan_restored(path, record_file, files, config, record, reported_flags):
+    text = files['config_text']
+    if record is None:
+        # Nothing recorded, nothing to put back.
+        return DaemonPlan(config, config, dict(config=config if text is not None else None, stale=[], restart_needed=False,
+                                               again=False, flags=reported_flags))
+    record = upgraded(record)
+    after, remove_file = restored(config, record)
+    step = bridge_step(record, after)
+    if step is not None:
+        plan = DaemonPlan(config, step, dict(config=step, stale=[], restart_needed=True, again=True, flags=reported_flags))
+        plan.add('write', 'file', path, _text=rendered(step, text))
+        plan.add('write', 'record', record_file, _text=record_text(dict(record, bridge_step_done=True)), _mode=0o600)
+        return plan
+    result_config = None if remove_file else after
+    # A file gone already (config {}) needs no restart to stay gone.
+    restart_needed = (result_config if result_config is not None else {}) != config
+    plan = DaemonPlan(config, result_config or {}, dict(config=result_config, stale=[], restart_needed=restart_needed, again=False,
+                                                        flags=reported_flags))
+    if remove_file:
+        if text is not None:
+            plan.add('remove', 'file', path)
+        entries = files['directory_entries']
+        if not record.get('directory_existed') and entries is not None and set(entries) <= {posixpath.basename(path)}:
+            plan.add('remove', 'directory', posixpath.dirname(path))
+    else:
+        new_text = restored_text(after, record, text)
+        if new_text != text:
+            plan.add('write', 'file', path, _text=new_text)
+    # The record goes in any case: what it held is back.
+    plan.add('remove', 'record', record_file)
+    return plan

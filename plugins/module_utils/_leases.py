@@ -16,11 +16,18 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _overlay
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _common, _overlay
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan import Plan
 
 # Reads and plans after a lost condition before giving up (flanneld tries 10 times too).
 ATTEMPTS = 10
+# Deletions first: a subnet a node gives back may be the one another node takes.
+WRITE_ORDER = {'delete': 0, 'update': 1, 'create': 2}
+
+
+class LostRace(Exception):
+    """A transaction's condition failed: another writer changed the key since it was read."""
 
 
 def desired_nodes(nodes, settings, option='nodes'):
@@ -109,51 +116,67 @@ class LeaseRun(object):
                               % (key, '; '.join('%s is %s there, %s here' % item for item in differences)))
         return ('replace', document)
 
-    def plan(self):
-        config, leases = self.read()
+    def plan_of(self, current):
+        """One attempt's Plan from what was read: the config change, then the lease changes in the
+        order they are written (deletions first: a subnet a node gives back may be the one another
+        node takes), with the diff's views. The Plan also carries `config_change` and `planned`."""
+        config, leases = current
         config_change = self.config_change(config)
         planned = _overlay.plan_leases(self.settings, self.nodes, leases, self.owner, self.now, self.purge, self.state)
-        return config, config_change, leases, planned
+        if not self.before:
+            # The diff starts from the first read, whatever the lost races read later.
+            self.before = self.view(config, leases)
+        plan = Plan(self.view(config, leases), self.view(config, leases))
+        plan.config_change, plan.planned = config_change, planned
+        if config_change is not None:
+            plan.add(config_change[0], 'config', _overlay.config_key(self.settings['prefix']), _document=config_change[1])
+        for change in sorted(planned['changes'], key=lambda change: WRITE_ORDER[change['verb']]):
+            plan.add(change['verb'], 'lease', change['key'], _change=change)
+        if plan.changed:
+            plan.after = self.expected_view(config, config_change, leases, planned)
+        return plan
 
     def run(self, check_mode):
-        """Reconcile; returns the final plan (in check mode: what a run would do)."""
+        """Reconcile; returns the final plan (in check mode: what a run would do).
+
+        Each attempt is the modules' one body (_common.reconcile: read the prefix once, plan,
+        write unless in check mode, read back). A lost condition ends the attempt (LostRace):
+        what it wrote stays written and counts as done, and the next attempt reads and plans
+        again from there.
+        """
         for _attempt in range(ATTEMPTS):
-            config, config_change, leases, planned = self.plan()
-            if not self.before:
-                self.before = self.view(config, leases)
-            if not (config_change or planned['changes']):
-                # Nothing to write: the one read of the prefix is the whole run.
-                self.after = self.view(config, leases)
-                return planned
-            if check_mode:
+            try:
+                plan, (config, leases) = _common.reconcile(check_mode, self.read, self.plan_of, self.apply)
+            except LostRace:
+                self.lost_races += 1
+                continue
+            if check_mode and plan.changed:
                 self.changed = True
-                self.done = self.describe(config_change, planned['changes'])
-                self.after = self.expected_view(config, config_change, leases, planned)
-                return planned
-            if self.apply(config, config_change, planned):
-                config, leases = self.read()
+                self.done = self.describe(plan.config_change, plan.planned['changes'])
+                self.after = plan.after
+            else:
+                # Nothing to write (the one read of the prefix is the whole run), or the read back.
                 self.after = self.view(config, leases)
-                return planned
-            self.lost_races += 1
+            return plan.planned
         raise FabricError('the leases under %s/subnets kept changing while this run wrote them (%d attempts); run again'
                           % (self.settings['prefix'], ATTEMPTS))
 
-    def apply(self, config, config_change, planned):
-        """Carry out a plan; False when a condition failed (someone else wrote meanwhile)."""
-        key = _overlay.config_key(self.settings['prefix'])
-        if config_change is not None:
-            verb, document = config_change
-            condition = ('version', key, 0) if verb == 'create' else ('mod', key, config['mod_revision'])
-            if not self.client.txn([condition], [('put', key, _overlay.encoded(document), 0)]):
-                return False
-            self.record('%s config %s' % (verb, key))
-        # Deletions first: a subnet a node gives back may be the one another node takes.
-        order = {'delete': 0, 'update': 1, 'create': 2}
-        for change in sorted(planned['changes'], key=lambda change: order[change['verb']]):
+    def apply(self, plan, current):
+        """Carry out a plan, one transaction per write; LostRace when a condition failed (someone
+        else wrote meanwhile)."""
+        config, _leases = current
+        for action in plan.actions:
+            if action.kind == 'config':
+                key = action.name
+                condition = ('version', key, 0) if action.verb == 'create' else ('mod', key, config['mod_revision'])
+                if not self.client.txn([condition], [('put', key, _overlay.encoded(action.details['_document']), 0)]):
+                    raise LostRace(key)
+                self.record('%s config %s' % (action.verb, key))
+                continue
+            change = action.details['_change']
             if not getattr(self, '_' + change['verb'])(change):
-                return False
+                raise LostRace(change['key'])
             self.record(describe(change))
-        return True
 
     def _lease_for_new_value(self):
         return self.client.grant(self.settings['lease_ttl']) if self.settings['lease_ttl'] else 0
@@ -193,8 +216,7 @@ class LeaseRun(object):
         texts = []
         if config_change is not None:
             texts.append('%s config %s' % (config_change[0], _overlay.config_key(self.settings['prefix'])))
-        order = {'delete': 0, 'update': 1, 'create': 2}
-        texts.extend(describe(change) for change in sorted(changes, key=lambda change: order[change['verb']]))
+        texts.extend(describe(change) for change in sorted(changes, key=lambda change: WRITE_ORDER[change['verb']]))
         return texts
 
     def view(self, config, leases):

@@ -128,9 +128,16 @@ flags:
   returned: always
   type: dict
   sample: {"/etc/default/docker": ["dns"]}
+actions:
+  description:
+    - The file changes made (in check mode, that would be made), in order. A record rewritten only
+      for its own upkeep (C(upkeep=True)) is no change.
+  returned: always
+  type: list
+  elements: str
+  sample: ["write record /etc/ansible/facts.d/linuxnet_fabric_overlay_docker.fact", "write file /etc/docker/daemon.json"]
 '''
 
-import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -138,7 +145,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _docker_daemon as docker
 from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI
-from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._files import read_text, write_atomically
 
 PROC = '/proc'
@@ -178,6 +184,35 @@ def service_flags(paths):
     return found
 
 
+def read_files(path, record_file):
+    """What the plan starts from: daemon.json, the record and daemon.json's directory."""
+    directory = os.path.dirname(path)
+    return dict(config_text=read_text(path), record_text=read_text(record_file),
+                directory_entries=sorted(os.listdir(directory)) if os.path.isdir(directory) else None)
+
+
+def default_network(socket):
+    """The running dockerd's default network, None when no dockerd answers."""
+    running = DockerAPI(socket)
+    return running.network('bridge') if running.ping() else None
+
+
+def apply(plan):
+    """Carry out the planned file actions, in order."""
+    for action in plan.actions:
+        if action.verb == 'write':
+            directory = os.path.dirname(action.name)
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+            write_atomically(action.name, action.details['_text'], action.details.get('_mode', 0o644))
+        elif action.kind == 'directory':
+            # Planned when only daemon.json was in it; anything put there since keeps it.
+            if os.path.isdir(action.name) and not os.listdir(action.name):
+                os.rmdir(action.name)
+        else:
+            os.unlink(action.name)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -195,78 +230,20 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    path, record_file = params['path'], params['record_file']
+    path, record_file, state = params['path'], params['record_file'], params['state']
     with _common.failing_on_errors(module):
-        text = read_text(path)
-        config = docker.parse_config(text, path)
-        record_text = read_text(record_file)
-        record = json.loads(record_text) if record_text else None
+        settings = docker.check_settings(params['settings']) if state == 'present' else None
         flags = running_flags()
         flags.update(service_flags(params['service_files']))
-        directory = os.path.dirname(path)
-        if params['state'] == 'present':
-            settings = docker.check_settings(params['settings'])
-            if params['check_flags']:
-                found = docker.conflicts(settings, flags)
-                if found:
-                    raise FabricError(docker.conflict_message(found, path))
-            after = docker.merged(config, settings)
-            changed = text is None or after != config
-            new_record = docker.recorded(record, config, settings, text is not None, os.path.isdir(directory), text)
-            # The running daemon's default network, asked once (None: no dockerd answers).
-            running = DockerAPI(params['socket'])
-            bridge = running.network('bridge') if running.ping() else None
-            if record is None and settings.get('bip') is not None and config.get('bip') is None and bridge is not None:
-                # What docker0 has before the fabric's bip, for teardown (see bridge_step).
-                new_record['bridge_before'] = docker.running_bridge(bridge)
-            if not module.check_mode:
-                if changed:
-                    os.makedirs(os.path.dirname(record_file), exist_ok=True)
-                    if new_record != record:
-                        write_atomically(record_file, json.dumps(new_record, indent=2, sort_keys=True) + '\n', 0o600)
-                    os.makedirs(directory, exist_ok=True)
-                    write_atomically(path, docker.rendered(after, text))
-                elif record is not None and new_record != record:
-                    write_atomically(record_file, json.dumps(new_record, indent=2, sort_keys=True) + '\n', 0o600)
-            result_config = after
-        else:
-            if record is None:
-                module.exit_json(changed=False, config=config if text is not None else None, diff={'before': config, 'after': config},
-                                 flags=dict((where, sorted(names)) for where, names in flags.items()), stale=[], restart_needed=False,
-                                 again=False)
-            record = docker.upgraded(record)
-            after, remove_file = docker.restored(config, record)
-            step = docker.bridge_step(record, after)
-            if step is not None:
-                if not module.check_mode:
-                    write_atomically(path, docker.rendered(step, text))
-                    write_atomically(record_file, json.dumps(dict(record, bridge_step_done=True), indent=2, sort_keys=True) + '\n', 0o600)
-                module.exit_json(changed=True, config=step, diff={'before': config, 'after': step}, stale=[], restart_needed=True,
-                                 again=True, flags=dict((where, sorted(names)) for where, names in flags.items()))
-            remove_directory = remove_file and not record.get('directory_existed')
-            changed = True  # the record goes in any case
-            if not module.check_mode:
-                if remove_file:
-                    if text is not None:
-                        os.unlink(path)
-                    if remove_directory and os.path.isdir(directory) and not os.listdir(directory):
-                        os.rmdir(directory)
-                else:
-                    new_text = docker.restored_text(after, record, text)
-                    if new_text != text:
-                        write_atomically(path, new_text)
-                os.unlink(record_file)
-            result_config = None if remove_file else after
-        stale = []
-        if params['state'] == 'present':
-            stale = docker.stale_settings(result_config, bridge)
-            restart_needed = changed or bool(stale)
-        else:
-            # A file gone already (config {}) needs no restart to stay gone.
-            restart_needed = (result_config if result_config is not None else {}) != config
-    module.exit_json(changed=changed, config=result_config, diff={'before': config if text is not None else {}, 'after': result_config or {}},
-                     flags=dict((where, sorted(names)) for where, names in flags.items()), stale=stale,
-                     restart_needed=restart_needed, again=False)
+        # The running daemon is asked once: writing daemon.json does not change what it uses.
+        bridge = default_network(params['socket']) if state == 'present' else None
+        plan, _files = _common.reconcile(
+            module.check_mode, lambda: read_files(path, record_file),
+            lambda files: docker.plan_daemon(state, path, record_file, files, settings=settings, flags=flags, bridge=bridge,
+                                             check_flags=params['check_flags']),
+            lambda plan, _files: apply(plan))
+    # The configuration reported is the plan's (in check mode, as it would be), as is the diff.
+    _common.exit_with_plan(module, plan, **plan.report)
 
 
 if __name__ == '__main__':

@@ -284,11 +284,11 @@ def main():
         spec = plan_lab(module.params)
         require_pyroute2(module)
         lab = Lab(spec, module.params['authorized_keys'], module.run_command, tini=module.params['tini'])
-        plan = lab.plan(module.params['state'], lab.observe(), reboot=module.params['reboot'])
-        if plan.changed and not module.check_mode:
-            lab.apply(plan)
-        # What the lab built (lab.result()), not a second observation (the modules' read back):
-        # observing pings every machine's dockerd, and machines started now may not answer yet.
+        # No read back: the result is what the lab built (lab.result()), not a second observation,
+        # as observing pings every machine's dockerd and machines started now may not answer yet.
+        plan, _observed = _common.reconcile(module.check_mode, lab.observe,
+                                            lambda observed: lab.plan(module.params['state'], observed, reboot=module.params['reboot']),
+                                            lambda plan, _observed: lab.apply(plan), read_back=False)
         _common.exit_with_plan(module, plan, lab=lab.result())
 
 

@@ -180,3 +180,173 @@ def test_the_running_default_network_as_a_bip():
 ])
 def test_a_restore_takes_a_first_step_only_where_the_user_had_no_bip(record, restored, step):
     assert docker.bridge_step(dict(record, before={}), restored) == step
+
+
+# plan_daemon: the docker_daemon module's planner, on files given as text.
+CONFIG = '/etc/docker/daemon.json'
+RECORD = '/etc/ansible/facts.d/docker.fact'
+FABRIC = {'bip': '10.5.71.129/25', 'mtu': 1450, 'ip-masq': False}
+USER_TEXT = '{"log-driver": "journald", "bip": "172.17.0.1/16"}'
+
+
+def files(config_text=None, record=None, entries=('daemon.json',)):
+    """What the module reads: daemon.json's text, the record's text, daemon.json's directory."""
+    return {'config_text': config_text, 'record_text': json.dumps(record) if isinstance(record, dict) else record,
+            'directory_entries': None if entries is None else sorted(entries)}
+
+
+def summary(plan):
+    return [(action.verb, action.kind, action.name, bool(action.details.get('upkeep'))) for action in plan.actions]
+
+
+def applied(state, plan):
+    """The files after the plan's actions, as the module's executor carries them out."""
+    state = dict(state)
+    entries = set(state['directory_entries'] or ())
+    for action in plan.actions:
+        if (action.verb, action.kind) == ('write', 'file'):
+            state['config_text'] = action.details['_text']
+            entries.add('daemon.json')
+        elif (action.verb, action.kind) == ('write', 'record'):
+            state['record_text'] = action.details['_text']
+        elif action.kind == 'file':
+            state['config_text'] = None
+            entries.discard('daemon.json')
+        elif action.kind == 'record':
+            state['record_text'] = None
+        elif action.kind == 'directory':
+            entries = None
+    state['directory_entries'] = None if entries is None else sorted(entries)
+    return state
+
+
+OLD_ROLE_RECORD = {'docker_config_existed': True, 'docker_config_dir_existed': True, 'docker_before': {'mtu': None}}
+
+
+@pytest.mark.parametrize('read, settings, bridge, actions, changed, report', [
+    # The user's file: the record first (what was replaced), then the file.
+    (files(USER_TEXT), FABRIC, None,
+     [('write', 'record', RECORD, False), ('write', 'file', CONFIG, False)], True,
+     {'config': {'log-driver': 'journald', 'bip': '10.5.71.129/25', 'mtu': 1450, 'ip-masq': False}, 'stale': [],
+      'restart_needed': True, 'again': False}),
+    # No file, no directory: both are made.
+    (files(None, entries=None), {'mtu': 1450}, None,
+     [('write', 'record', RECORD, False), ('write', 'file', CONFIG, False)], True,
+     {'config': {'mtu': 1450}, 'stale': [], 'restart_needed': True, 'again': False}),
+    # No file: one is written even when the settings only remove keys.
+    (files(None), {'debug': None}, None, [('write', 'record', RECORD, False), ('write', 'file', CONFIG, False)], True,
+     {'config': {}, 'stale': [], 'restart_needed': True, 'again': False}),
+    # The settings are there already and nothing was recorded: nothing to do, nothing to record.
+    (files('{"mtu": 1450}'), {'mtu': 1450}, None, [], False, {'config': {'mtu': 1450}, 'stale': [], 'restart_needed': False, 'again': False}),
+    # A record that learns a key the file already has as wanted is upkeep, no change.
+    (files('{"mtu": 1450, "debug": true}', {'config_existed': True, 'directory_existed': True, 'before': {'mtu': None}}),
+     {'mtu': 1450, 'debug': True}, None, [('write', 'record', RECORD, True)], False,
+     {'config': {'mtu': 1450, 'debug': True}, 'stale': [], 'restart_needed': False, 'again': False}),
+    # So is a record of the bridge_nat role of 1.0.0 rewritten in this format.
+    (files('{"mtu": 1450}', OLD_ROLE_RECORD), {'mtu': 1450}, None, [('write', 'record', RECORD, True)], False,
+     {'config': {'mtu': 1450}, 'stale': [], 'restart_needed': False, 'again': False}),
+    # A running dockerd that does not use the settings yet: a restart is needed without a change.
+    (files('{"bip": "172.19.11.129/25", "mtu": 1450, "ip-masq": false}', {'config_existed': True, 'before': {'bip': None, 'mtu': None, 'ip-masq': None}}),
+     {'bip': '172.19.11.129/25', 'mtu': 1450, 'ip-masq': False}, DEFAULT_BRIDGE, [], False,
+     {'config': {'bip': '172.19.11.129/25', 'mtu': 1450, 'ip-masq': False}, 'stale': ['bip', 'ip-masq', 'mtu'], 'restart_needed': True,
+      'again': False}),
+    (files('{"bip": "172.19.11.129/25"}'), {'bip': '172.19.11.129/25', 'mtu': 1400}, RUNNING_BRIDGE,
+     [('write', 'record', RECORD, False), ('write', 'file', CONFIG, False)], True,
+     {'config': {'bip': '172.19.11.129/25', 'mtu': 1400}, 'stale': ['mtu'], 'restart_needed': True, 'again': False}),
+])
+def test_plan_present(read, settings, bridge, actions, changed, report):
+    plan = docker.plan_daemon('present', CONFIG, RECORD, read, settings=settings, flags={'/etc/default/docker': {'dns'}}, bridge=bridge)
+    assert summary(plan) == actions
+    assert plan.changed is changed
+    assert plan.report == dict(report, flags={'/etc/default/docker': ['dns']})
+    assert plan.diff() == {'before': docker.parse_config(read['config_text'], CONFIG), 'after': report['config']}
+    # Idempotent: the files the plan leaves need nothing more.
+    again = docker.plan_daemon('present', CONFIG, RECORD, applied(read, plan), settings=settings, bridge=bridge)
+    assert summary(again) == []
+
+
+def test_the_record_keeps_the_address_docker0_had_before_the_fabrics_bip():
+    plan = docker.plan_daemon('present', CONFIG, RECORD, files('{"storage-driver": "vfs"}'), settings=FABRIC, bridge=DEFAULT_BRIDGE)
+    written = [action for action in plan.actions if action.kind == 'record']
+    assert len(written) == 1
+    assert json.loads(written[0].details['_text'])['bridge_before'] == '172.17.0.1/16'
+    assert written[0].details['_mode'] == 0o600
+
+
+@pytest.mark.parametrize('flags, check_flags, fails', [
+    ({'the running dockerd (pid 812)': {'bip'}}, True, True),
+    ({'/etc/default/docker': {'mtu', 'dns'}}, True, True),
+    ({'/etc/default/docker': {'mtu'}}, False, False),
+    ({'/etc/default/docker': {'dns'}}, True, False),
+])
+def test_a_key_dockerd_gets_as_a_flag_is_refused_before_any_action(flags, check_flags, fails):
+    def plan():
+        return docker.plan_daemon('present', CONFIG, RECORD, files(USER_TEXT), settings=FABRIC, flags=flags, check_flags=check_flags)
+    if fails:
+        with pytest.raises(FabricError, match='dockerd is started with --'):
+            plan()
+    else:
+        assert plan().changed
+
+
+@pytest.mark.parametrize('record_text, problem', [('{"before": ', 'is not valid JSON'), ('[1]', 'holds a JSON list')])
+def test_an_unreadable_record_is_an_error_naming_it(record_text, problem):
+    for state in ('present', 'restored'):
+        with pytest.raises(FabricError, match=RECORD + ' ' + problem):
+            docker.plan_daemon(state, CONFIG, RECORD, files(USER_TEXT, record_text), settings=FABRIC)
+
+
+def merged_files(original, settings, entries=('daemon.json',), bridge=None):
+    """The files after the fabric merged `settings` into `original` (None: no file)."""
+    read = files(original, entries=entries)
+    return applied(read, docker.plan_daemon('present', CONFIG, RECORD, read, settings=settings, bridge=bridge))
+
+
+@pytest.mark.parametrize('read, actions, report, restored_text', [
+    # The user's file comes back byte for byte; the record goes.
+    (merged_files(USER_TEXT, FABRIC), [('write', 'file', CONFIG, False), ('remove', 'record', RECORD, False)],
+     {'config': {'log-driver': 'journald', 'bip': '172.17.0.1/16'}, 'restart_needed': True, 'again': False}, USER_TEXT),
+    # A file and a directory the fabric made go again.
+    (merged_files(None, {'mtu': 1450}, entries=None),
+     [('remove', 'file', CONFIG, False), ('remove', 'directory', '/etc/docker', False), ('remove', 'record', RECORD, False)],
+     {'config': None, 'restart_needed': True, 'again': False}, None),
+    # ... but not a directory that holds something else now.
+    (dict(merged_files(None, {'mtu': 1450}, entries=None), directory_entries=['daemon.json', 'key.json']),
+     [('remove', 'file', CONFIG, False), ('remove', 'record', RECORD, False)], {'config': None, 'restart_needed': True, 'again': False}, None),
+    # A file the fabric made and someone removed since: the record goes, nothing needs a restart.
+    (dict(merged_files(None, {'mtu': 1450}), config_text=None),
+     [('remove', 'record', RECORD, False)], {'config': None, 'restart_needed': False, 'again': False}, None),
+    # The user had no bip and dockerd ran: first dockerd gets the address docker0 had before.
+    (merged_files('{"storage-driver": "vfs"}', FABRIC, bridge=DEFAULT_BRIDGE),
+     [('write', 'file', CONFIG, False), ('write', 'record', RECORD, False)],
+     {'config': {'storage-driver': 'vfs', 'bip': '172.17.0.1/16'}, 'restart_needed': True, 'again': True}, None),
+    # Nothing recorded: nothing to put back.
+    (files(USER_TEXT), [], {'config': {'log-driver': 'journald', 'bip': '172.17.0.1/16'}, 'restart_needed': False, 'again': False},
+     USER_TEXT),
+    (files(None, entries=None), [], {'config': None, 'restart_needed': False, 'again': False}, None),
+])
+def test_plan_restored(read, actions, report, restored_text):
+    plan = docker.plan_daemon('restored', CONFIG, RECORD, read)
+    assert summary(plan) == actions
+    assert plan.changed is bool(actions)
+    assert plan.report == dict(report, stale=[], flags={})
+    assert plan.diff() == {'before': docker.parse_config(read['config_text'], CONFIG), 'after': plan.report['config'] or {}}
+    after = applied(read, plan)
+    if not report['again']:
+        assert after['config_text'] == restored_text
+        assert after['record_text'] is None
+    # Idempotent, the two steps of a restore included: a run after the last one does nothing.
+    while summary(plan):
+        plan = docker.plan_daemon('restored', CONFIG, RECORD, after)
+        after = applied(after, plan)
+    assert after['record_text'] is None
+
+
+def test_the_second_step_of_a_restore_puts_the_users_file_back():
+    first = docker.plan_daemon('restored', CONFIG, RECORD, merged_files('{"storage-driver": "vfs"}', FABRIC, bridge=DEFAULT_BRIDGE))
+    after_first = applied(merged_files('{"storage-driver": "vfs"}', FABRIC, bridge=DEFAULT_BRIDGE), first)
+    assert json.loads(after_first['record_text'])['bridge_step_done'] is True
+    second = docker.plan_daemon('restored', CONFIG, RECORD, after_first)
+    assert summary(second) == [('write', 'file', CONFIG, False), ('remove', 'record', RECORD, False)]
+    assert second.report['again'] is False
+    assert applied(after_first, second)['config_text'] == '{"storage-driver": "vfs"}'

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_service import restart
+from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_service import plan_restart, restart
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
 
 SERVICE = ['/usr/sbin/service', 'docker', 'restart']
@@ -71,3 +71,17 @@ def test_a_dockerd_that_never_answers_fails_after_the_timeout_naming_the_socket(
     with pytest.raises(FabricError, match=r'does not answer on /run/docker.sock 5s after'):
         restart(FakeAPI([True, False]), Commands(), SERVICE, 5, clock=clock, sleep=clock.sleep)
     assert 5 < clock.now < 5.5
+
+
+@pytest.mark.parametrize('running, only_if_running, actions', [
+    (True, True, ['restart service docker']),
+    (True, False, ['restart service docker']),
+    (False, True, []),
+    # Asked to start it anyway: the restart starts it.
+    (False, False, ['restart service docker']),
+])
+def test_plan_restart(running, only_if_running, actions):
+    plan = plan_restart(running, only_if_running)
+    assert plan.descriptions() == actions
+    assert plan.changed is bool(actions)
+    assert plan.diff() == {'before': {'running': running}, 'after': {'running': bool(actions)}}

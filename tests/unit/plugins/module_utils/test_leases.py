@@ -136,6 +136,36 @@ def test_a_lost_race_moves_the_node_to_the_next_free_subnet():
     assert json.loads(etcd.data[wanted]['value'])['PublicIP'] == '10.88.0.99'
     # The etcd lease granted for the lost key was given back.
     assert len(etcd.leases) == 1 and etcd.data[planned['leases']['node1']['key']]['lease'] in etcd.leases
+    # What the lost attempt wrote counts as done; the diff starts from the first read.
+    assert lease_run.changed
+    assert lease_run.done == ['create config /coreos.com/network/config', 'create lease %s (node1)' % planned['leases']['node1']['key']]
+    assert lease_run.before == {'config': None, 'leases': {}}
+    assert sorted(lease_run.after['leases']) == [planned['leases']['node1']['key']]
+
+
+def test_a_run_whose_race_left_nothing_to_write_still_reports_what_it_wrote():
+    etcd = FakeEtcd()
+    # What a concurrent run for the same node writes: the very lease this run plans.
+    concurrent = FakeEtcd()
+    run(concurrent, nodes('node1'))
+    lease_key = next(key for key in concurrent.data if '/subnets/' in key)
+    lease_run = _leases.LeaseRun(etcd, SETTINGS, nodes('node1'), 'overlay', now=NOW)
+    original_txn = etcd.txn
+    calls = []
+
+    def txn(compares, operations):
+        calls.append(compares)
+        if len(calls) == 2:
+            # Between this run's config and its lease, the other run's lease arrives.
+            etcd.put(lease_key, concurrent.data[lease_key]['value'], etcd.grant(1000))
+        return original_txn(compares, operations)
+    etcd.txn = txn
+    planned = lease_run.run(False)
+    assert lease_run.lost_races == 1
+    assert planned['leases']['node1']['key'] == lease_key
+    # The second attempt had nothing to write: the run changed etcd all the same (the config).
+    assert lease_run.changed and lease_run.done == ['create config /coreos.com/network/config']
+    assert lease_run.after['config'] is not None and list(lease_run.after['leases']) == [lease_key]
 
 
 def test_a_run_that_keeps_losing_gives_up_naming_the_prefix():
