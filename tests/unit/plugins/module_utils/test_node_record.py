@@ -100,9 +100,9 @@ def test_boot_params_leave_docker_containers_to_the_next_run():
 
 # --- the recorded plan's version ------------------------------------------------------------------
 
-def _legacy_text(params=PARAMS):
+def _legacy_text(params=None):
     """A record as the collection wrote it before plans had a version: no `version` in the plan."""
-    record = record_of(params)
+    record = record_of(params or PARAMS)
     del record['params']['plan']['version']
     return record_text(record)
 
