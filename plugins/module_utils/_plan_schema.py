@@ -35,14 +35,13 @@ TYPE_NAMES = ((bool, 'true or false'), (int, 'an integer'), (str, 'a string'), (
 
 class Field(object):
     """One key of the plan: its types, when it is required, what it holds (`keys` of a dict,
-    `items` of a list of dicts), and its documentation (what, written by, read by)."""
+    `items` of a list of dicts) and a line of what it is; docs/plan.md says who writes and who
+    reads it."""
 
-    def __init__(self, types, required=None, doc='', writer='fabric_plan', readers='', keys=None, items=None, choices=None):
+    def __init__(self, types, required=None, doc='', keys=None, items=None, choices=None):
         self.types = types if isinstance(types, tuple) else (types,)
         self.required = required
         self.doc = doc
-        self.writer = writer
-        self.readers = readers
         self.keys = keys
         self.items = items
         self.choices = choices
@@ -73,14 +72,14 @@ OVERLAY_PEER = {
     'subnet': Field(str, ALWAYS, "the peer's lease"),
 }
 OVERLAY_PART = {
-    'device': Field(str, ALWAYS, 'the vxlan device (flannel.<VNI>)', readers='fabric_node (absent: to find the device)'),
+    'device': Field(str, ALWAYS, 'the vxlan device (flannel.<VNI>)'),
     'vni': Field(int, ALWAYS, 'VXLAN network identifier'),
     'port': Field(int, ALWAYS, 'VXLAN UDP port'),
-    'mtu': Field(int, ALWAYS, 'the overlay MTU (underlay MTU - 50)', readers='fabric_node; roles/overlay (option mtu, daemon.json)'),
-    'ip_masq': Field(bool, ALWAYS, "flannel's ip-masq", readers='fabric_node; roles/overlay (daemon.json ip-masq)'),
+    'mtu': Field(int, ALWAYS, 'the overlay MTU (underlay MTU - 50)'),
+    'ip_masq': Field(bool, ALWAYS, "flannel's ip-masq"),
     'tx_checksum_offload': Field(bool, ALWAYS, 'TX checksum offload of the vxlan device'),
-    'direct_routing': Field(bool, None, "flannel's DirectRouting", readers='(informative)'),
-    'prefix': Field(str, None, "the etcd prefix of flannel's keys", readers='(informative)'),
+    'direct_routing': Field(bool, None, "flannel's DirectRouting"),
+    'prefix': Field(str, None, "the etcd prefix of flannel's keys"),
     'vtep_mac': Field((str, type(None)), ALWAYS, "the node's VTEP MAC, from its lease (null before the leases)"),
     'peers': Field(list, ALWAYS, 'the peers behind the overlay (not DirectRouting)', items=OVERLAY_PEER),
 }
@@ -105,35 +104,25 @@ LEASES = {
 
 # The top level, in the order docs/plan.md lists it.
 PLAN = {
-    'version': Field(int, None, 'the structure of this plan (PLAN_VERSION); absent: 1',
-                     readers='fabric_node, the record (_node_record), the boot-time restore'),
-    'mode': Field(str, None, 'bridge_nat, routed or overlay (fabric_mode)', readers='fabric_node (must match its option mode)',
-                  choices=MODES),
-    'cluster_cidr': Field(str, ALWAYS, 'fabric_cluster_cidr', readers='fabric_node (masquerade, forward accepts, routed rules)'),
-    'underlay_address': Field(str, OVERLAY, "the node's underlay address", readers='fabric_node (overlay: the VTEP address)'),
-    'underlay_interface': Field(str, ALWAYS, "the node's underlay interface",
-                                readers='fabric_node (routed default route, gateway hairpin, overlay VTEP)'),
+    'version': Field(int, None, 'the structure of this plan (PLAN_VERSION); absent: 1'),
+    'mode': Field(str, None, 'bridge_nat, routed or overlay (fabric_mode)', choices=MODES),
+    'cluster_cidr': Field(str, ALWAYS, 'fabric_cluster_cidr'),
+    'underlay_address': Field(str, OVERLAY, "the node's underlay address"),
+    'underlay_interface': Field(str, ALWAYS, "the node's underlay interface"),
     'is_node': Field(bool, ALWAYS, 'the host has a node subnet and endpoints (false: the routed gateway alone)'),
     'is_gateway': Field(bool, ALWAYS, 'the host is the routed gateway (head node)'),
-    'gateway_underlay_address': Field((str, type(None)), ALWAYS, "routed: the gateway's underlay address; else null",
-                                      readers='fabric_node (routed default route); the record (fabric_facts recorded)'),
-    'peers': Field(list, None, 'the other nodes', readers='the record (fabric_facts recorded.peers); verify filters', items=PEER),
-    'routes': Field(list, ALWAYS, "routes to the peers' subnets, as options of linuxnet.fabric.routes", readers='fabric_node',
-                    items=ROUTE),
+    'gateway_underlay_address': Field((str, type(None)), ALWAYS, "routed: the gateway's underlay address; else null"),
+    'peers': Field(list, None, 'the other nodes', items=PEER),
+    'routes': Field(list, ALWAYS, "routes to the peers' subnets, as options of linuxnet.fabric.routes", items=ROUTE),
     'subnet': Field((str, type(None)), ALWAYS, "the node subnet (null: no subnet, or an overlay plan before its leases)"),
-    'node_address': Field((str, type(None)), None, "the node's address in its subnet", readers='(informative)'),
+    'node_address': Field((str, type(None)), None, "the node's address in its subnet"),
     'bridge_address': Field((str, type(None)), ALWAYS, "the bridge's address/prefix (bridge_nat, overlay)"),
-    'endpoints': Field(list, ALWAYS, 'the endpoints with their addresses',
-                       readers='fabric_node; the record (addresses); verify filters', items=ENDPOINT),
-    'docker_bip': Field(str, None, "with Docker: dockerd's bip (the subnet's upper half)",
-                        readers='roles/bridge_nat and roles/overlay (daemon.json)'),
+    'endpoints': Field(list, ALWAYS, 'the endpoints with their addresses', items=ENDPOINT),
+    'docker_bip': Field(str, None, "with Docker: dockerd's bip (the subnet's upper half)"),
     'overlay': Field(dict, OVERLAY, "overlay: the vxlan device and the peers behind it", keys=OVERLAY_PART),
-    'leases': Field(dict, None, 'overlay: the options of linuxnet.fabric.subnet_leases, the same on every host',
-                    readers='roles/overlay (subnet_leases); not recorded on the node', keys=LEASES),
-    'subnet_env': Field(str, None, "overlay with leases: flanneld's subnet.env, byte for byte",
-                        readers='fabric_node (option subnet_env)'),
-    'restore_keeps': Field(list, None, "endpoints the boot-time restore leaves to the next run (Docker's)",
-                           writer='the boot-time restore (_node_record.boot_params), never the filter', readers='fabric_node'),
+    'leases': Field(dict, None, 'overlay: the options of linuxnet.fabric.subnet_leases, the same on every host', keys=LEASES),
+    'subnet_env': Field(str, None, "overlay with leases: flanneld's subnet.env, byte for byte"),
+    'restore_keeps': Field(list, None, "endpoints the boot-time restore leaves to the next run (Docker's)"),
 }
 
 
