@@ -42,10 +42,12 @@ ADDRESS_SOURCES = (
      lambda hostvars: ((hostvars.get('ansible_facts') or {}).get('linuxnet_fabric') or {}).get('underlay', {}).get('address')),
     ('ansible_facts.default_ipv4.address',
      lambda hostvars: ((hostvars.get('ansible_facts') or {}).get('default_ipv4') or {}).get('address')),
-    # etcd_member_info's read of the default route's interface (the role reads it first).
-    ('the address of the default route\'s interface', lambda hostvars: (hostvars.get('__etcd_info') or {}).get('underlay_address')),
     ('ansible_host', lambda hostvars: hostvars.get('ansible_host')),
 )
+# Before ansible_host: etcd_member_info's read of the default route's interface, when the caller
+# names the variable it registered that result in (the etcd role does: info_var). The filter
+# never looks for a role's private variable on its own.
+MEMBER_INFO_SOURCE = 'the address of the default route\'s interface'
 
 
 class EtcdPlanError(AnsibleFilterError):
@@ -94,8 +96,11 @@ def check_url(value, variable, schemes, need_path=False):
     return value.strip()
 
 
-def _member_address(host, hostvars):
-    for variable, source in ADDRESS_SOURCES:
+def _member_address(host, hostvars, info_var=None):
+    sources = list(ADDRESS_SOURCES)
+    if info_var:
+        sources.insert(-1, (MEMBER_INFO_SOURCE, lambda variables: (variables.get(info_var) or {}).get('underlay_address')))
+    for variable, source in sources:
         value = source(hostvars)
         if value not in (None, ''):
             return variable, str(value).split('/', maxsplit=1)[0]
@@ -112,8 +117,9 @@ def _duplicates(pairs):
 
 def etcd_cluster(hosts, hostvars, remove=None, cluster_name='fabric', client_port=2379, peer_port=2380,
                  install_method='package', archive_url=None, archive_checksum=None, metrics_urls=None,
-                 extra_sans=None, warn=True):
-    """The members of the etcd cluster of `hosts` (the etcd group), validated."""
+                 extra_sans=None, warn=True, info_var=None):
+    """The members of the etcd cluster of `hosts` (the etcd group), validated. `info_var`: the
+    variable the caller registered etcd_member_info's result in, on each host (None: not read)."""
     if NETADDR_IMPORT_ERROR:
         raise EtcdPlanError('the etcd_cluster filter needs the netaddr Python library on the controller')
     remove = list(remove or [])
@@ -157,7 +163,7 @@ def etcd_cluster(hosts, hostvars, remove=None, cluster_name='fabric', client_por
                 # rename on the same address goes: remove the old member, then join anew).
                 removed.append({'host': host, 'name': host})
             continue
-        variable, text = _member_address(host, variables)
+        variable, text = _member_address(host, variables, info_var)
         address = _address(text, variable, host)
         dns_names = sorted(set(value for value in (name, host, variables.get('ansible_host'))
                                if isinstance(value, str) and DNS_NAME_PATTERN.match(value) and not netaddr.valid_ipv4(value)))

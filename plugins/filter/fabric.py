@@ -19,6 +19,7 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils import _overlay
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_client import TRANSPORTS, check_endpoints
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import endpoint_fields
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_schema import MODES, PLAN_VERSION
 
 try:
     import netaddr
@@ -27,7 +28,6 @@ except ImportError:
 else:
     NETADDR_IMPORT_ERROR = None
 
-MODES = ('bridge_nat', 'routed', 'overlay')
 CLUSTER_SETTINGS = ('fabric_mode', 'fabric_cluster_cidr', 'fabric_node_subnet_prefix')
 DEFAULT_SUBNET_PREFIX = 24
 # The overlay's settings (flannel's names in docs/fabrics.md) -> the keys of _overlay.overlay_settings.
@@ -471,6 +471,7 @@ def fabric_plan(names, hostvars, gateways=None, etcd_hosts=None, leases=None):
         variables = hostvars[name]
         address, network, interface = underlays[name]
         plan = {
+            'version': PLAN_VERSION,
             'mode': mode,
             'cluster_cidr': str(cluster),
             'underlay_address': str(address),
@@ -520,7 +521,7 @@ def _overlay_plan(names, hostvars, etcd_hosts, leases):
                    'ip_masq': settings['ip_masq'], 'tx_checksum_offload': settings['tx_checksum_offload'],
                    'direct_routing': settings['direct_routing'], 'prefix': settings['prefix'], 'vtep_mac': None, 'peers': []}
         plan = {
-            'mode': 'overlay', 'cluster_cidr': str(settings['network']), 'underlay_address': str(address),
+            'version': PLAN_VERSION, 'mode': 'overlay', 'cluster_cidr': str(settings['network']), 'underlay_address': str(address),
             'underlay_interface': interface, 'is_node': True, 'is_gateway': False, 'gateway_underlay_address': None,
             'overlay': overlay, 'leases': lease_settings, 'peers': [], 'routes': [],
         }

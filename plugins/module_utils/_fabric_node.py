@@ -304,11 +304,14 @@ def write_text(path, content):
     write_atomically(path, content)
 
 
-def _record_change(params, recorded_text):
-    """(content or None to remove) when the node's record must change with this run, else False."""
+def _record_change(params, recorded_text, recorded):
+    """(content or None to remove) when the node's record must change with this run, else False.
+
+    Compared as read (`recorded`, a plan without version read as version 1), so the same part
+    recorded by an older collection is not rewritten for the version stamp alone."""
     if params['state'] == 'present':
         wanted = record_text(record_of(params))
-        return wanted if wanted != recorded_text else False
+        return wanted if recorded is None or wanted != record_text(recorded) else False
     # Removal: the record goes once its part is gone (this run removes the recorded part in any case).
     return None if recorded_text is not None else False
 
@@ -376,7 +379,7 @@ def run_node(params, run_command, check_mode, record_path=None):
     with Sessions(light=True) as sessions:
         plan = node.plan(sessions)
         node.plan_subnet_env(plan)
-        record_change = _record_change(params, recorded_text) if record_path else False
+        record_change = _record_change(params, recorded_text, recorded) if record_path else False
         changed = changed or plan.changed or node.changed or record_change is not False or bool(boot_changes)
         if (plan.changed or node.changed) and not check_mode:
             node.apply(sessions, plan)

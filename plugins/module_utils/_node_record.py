@@ -21,6 +21,7 @@ import json
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._files import read_text
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_schema import UNDERSTOOD_VERSIONS, plan_version, stamped
 
 RECORD_PATH = '/var/lib/linuxnet-fabric/node.json'
 RECORD_FORMAT = 1
@@ -35,7 +36,8 @@ def record_of(params):
     plan = params.get('plan') or {}
     # The overlay's lease settings are the controller's (its etcd client files); fabric_node does
     # not use them, and another controller must not rewrite the record for them.
-    stored_plan = dict((key, value) for key, value in plan.items() if key != 'leases')
+    # Stamped with its version (a plan built by hand may have none), as parse_record reads it back.
+    stored_plan = stamped(dict((key, value) for key, value in plan.items() if key != 'leases'))
     addresses = dict((endpoint['name'], endpoint['address']) for endpoint in plan.get('endpoints') or []
                      if isinstance(endpoint, dict) and endpoint.get('name') and endpoint.get('address'))
     return {
@@ -67,6 +69,16 @@ def parse_record(text, path=RECORD_PATH):
     for key in ('mode', 'owner', 'addresses', 'params'):
         if key not in record:
             raise FabricError('%s lacks %s; move it away to start afresh' % (path, key))
+    plan = record['params'].get('plan') if isinstance(record['params'], dict) else None
+    if isinstance(plan, dict):
+        version = plan_version(plan)
+        if version not in UNDERSTOOD_VERSIONS or isinstance(version, bool):
+            raise FabricError('%s records a plan of version %s, written by another linuxnet.fabric; the one here understands '
+                              'plan version %s: install the collection version that wrote it (or a newer one), or move the '
+                              'record away to start afresh' % (path, version, ', '.join(str(known) for known in UNDERSTOOD_VERSIONS)))
+        # A record written before plans had a version holds a version 1 plan: read as one, so a
+        # run with the same plan does not rewrite the record (nor report a change) for the stamp alone.
+        record['params']['plan'] = stamped(plan)
     return record
 
 

@@ -14,14 +14,10 @@ from __future__ import annotations
 import re
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_schema import MODES, check_plan, version_problem
 
-MODES = ('bridge_nat', 'routed', 'overlay')
 # The highest priority of a rule of one's own (the kernel's rules use 32766 and 32767).
 RULE_PRIORITY_MAX = 32765
-PLAN_KEYS = ('cluster_cidr', 'subnet', 'bridge_address', 'endpoints', 'routes', 'is_node', 'is_gateway',
-             'gateway_underlay_address', 'underlay_interface')
-# What an overlay node's plan adds (the fabric_plan filter's `overlay` entry, from the leases).
-OVERLAY_KEYS = ('device', 'vni', 'port', 'mtu', 'vtep_mac', 'peers', 'ip_masq', 'tx_checksum_offload')
 # The overlay's own NAT rules, by name (flannel's ip-masq chain).
 OVERLAY_RULES = (('masquerade', 'masquerade'), ('masquerade-to-overlay', 'masquerade'))
 # Every fabric's forward accepts (flannel's FLANNEL-FWD): a FORWARD policy DROP, Docker's, must
@@ -63,20 +59,6 @@ def fabric_option(component, option, params):
         return 'plan.subnet' if params['mode'] == 'bridge_nat' else 'plan.cluster_cidr'
     name = FABRIC_OPTIONS.get(component, {}).get(name, name)
     return name + ('[%s]' % index if index is not None else '') + rest
-
-
-def _check_plan(plan, mode):
-    if not isinstance(plan, dict):
-        raise OptionError('plan', 'must be the dict the fabric_plan filter returns for this host')
-    missing = [key for key in PLAN_KEYS if key not in plan]
-    if mode == 'overlay':
-        overlay = plan.get('overlay')
-        if not isinstance(overlay, dict):
-            missing.append('overlay')
-        else:
-            missing.extend('overlay.' + key for key in OVERLAY_KEYS if key not in overlay)
-    if missing:
-        raise OptionError('plan', 'lacks %s; pass the fabric_plan filter\'s entry for this host' % ', '.join(missing))
 
 
 def overlay_parts(params, plan, present):
@@ -147,12 +129,18 @@ def components(params):
     mode, state = params['mode'], params['state']
     if mode not in MODES:
         raise OptionError('mode', "'%s' must be one of %s" % (mode, ', '.join(MODES)))
-    plan = params['plan'] or {}
+    plan = {} if params['plan'] is None else params['plan']
     present = state == 'present'
-    if present:
-        _check_plan(plan, mode)
-    if plan.get('mode', mode) != mode:
-        raise OptionError('mode', "is %s, but the plan is for a %s fabric (fabric_mode)" % (mode, plan['mode']))
+    if isinstance(plan, dict):
+        # A plan of another version may be shaped otherwise: its version is told first, then a
+        # plan for another fabric, before its keys are checked for this one.
+        problem = version_problem(plan)
+        if problem:
+            raise OptionError('plan', problem)
+        if plan.get('mode', mode) != mode:
+            raise OptionError('mode', "is %s, but the plan is for a %s fabric (fabric_mode)" % (mode, plan['mode']))
+    # Removal needs few keys (cluster_cidr for the routed rules, overlay.device): only the types of those given.
+    check_plan(plan, mode, complete=present)
     owner = params['owner']
     is_node = plan.get('is_node', True)
     is_gateway = plan.get('is_gateway', False)

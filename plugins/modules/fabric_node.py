@@ -50,6 +50,11 @@ options:
   plan:
     description:
       - This node's entry of the M(linuxnet.fabric.fabric_plan) filter (C(__fabric_plan[inventory_hostname])).
+        Its keys and their types are described in the collection's C(docs/plan.md); it is checked
+        before anything changes, and an error names the key (C(plan.overlay.mtu)).
+      - The plan carries the version of its structure (C(version)). A plan of a version this
+        collection does not understand (computed by another version of linuxnet.fabric) is
+        refused; a plan without one is read as version 1.
       - With O(state=absent), only C(cluster_cidr) is needed (routed, to find the policy rules),
         and C(overlay.device) (overlay, to find the vxlan device).
     type: dict

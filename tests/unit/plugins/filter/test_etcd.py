@@ -266,7 +266,7 @@ ALL_ADDRESS_SOURCES = {
     'fabric_underlay_address': '10.2.0.1/24',
     'ansible_facts': {'linuxnet_fabric': {'underlay': {'address': '10.3.0.1', 'prefix': 24}},
                       'default_ipv4': {'address': '10.4.0.1'}},
-    '__etcd_info': {'underlay_address': '10.5.0.1'},
+    'registered_info': {'underlay_address': '10.5.0.1'},
     'ansible_host': '10.6.0.1',
 }
 
@@ -289,21 +289,29 @@ def without(variables, *dropped):
     (('etcd_address', 'fabric_underlay_address'), '10.3.0.1'),
     (('etcd_address', 'fabric_underlay_address', 'ansible_facts.linuxnet_fabric'), '10.4.0.1'),
     (('etcd_address', 'fabric_underlay_address', 'ansible_facts'), '10.5.0.1'),
-    (('etcd_address', 'fabric_underlay_address', 'ansible_facts', '__etcd_info'), '10.6.0.1'),
+    (('etcd_address', 'fabric_underlay_address', 'ansible_facts', 'registered_info'), '10.6.0.1'),
     (('etcd_address', 'fabric_underlay_address', 'ansible_facts.linuxnet_fabric.underlay', 'ansible_facts.default_ipv4'), '10.5.0.1'),
     (('etcd_address', 'fabric_underlay_address', 'ansible_facts.linuxnet_fabric.underlay.address',
-      'ansible_facts.default_ipv4.address', '__etcd_info.underlay_address'), '10.6.0.1'),
+      'ansible_facts.default_ipv4.address', 'registered_info.underlay_address'), '10.6.0.1'),
 ])
 def test_address_sources_in_order(dropped, address):
-    planned = etcd_cluster(['node1'], {'node1': without(ALL_ADDRESS_SOURCES, *dropped)}, warn=False)
+    planned = etcd_cluster(['node1'], {'node1': without(ALL_ADDRESS_SOURCES, *dropped)}, warn=False, info_var='registered_info')
     assert planned['members'][0]['address'] == address
+
+
+def test_the_registered_member_info_is_read_only_when_the_caller_names_it():
+    """The filter reads no role's private variable on its own (the etcd role passes info_var)."""
+    variables = without(ALL_ADDRESS_SOURCES, 'etcd_address', 'fabric_underlay_address', 'ansible_facts')
+    variables['__etcd_info'] = variables['registered_info']
+    assert etcd_cluster(['node1'], {'node1': variables}, warn=False)['members'][0]['address'] == '10.6.0.1'
+    assert etcd_cluster(['node1'], {'node1': variables}, warn=False, info_var='__etcd_info')['members'][0]['address'] == '10.5.0.1'
 
 
 def test_empty_and_null_sources_are_skipped():
     variables = dict(ALL_ADDRESS_SOURCES, etcd_address='', fabric_underlay_address=None)
     variables['ansible_facts'] = {'linuxnet_fabric': {'underlay': {}}, 'default_ipv4': None}
-    variables['__etcd_info'] = {'underlay_address': None}
-    assert etcd_cluster(['node1'], {'node1': variables}, warn=False)['members'][0]['address'] == '10.6.0.1'
+    variables['registered_info'] = {'underlay_address': None}
+    assert etcd_cluster(['node1'], {'node1': variables}, warn=False, info_var='registered_info')['members'][0]['address'] == '10.6.0.1'
 
 
 def test_ipv6_members_have_bracketed_urls():

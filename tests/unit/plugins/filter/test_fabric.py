@@ -192,6 +192,16 @@ def test_an_overlay_plan_without_leases_asks_for_them_and_checks_everything():
         '/inv/.etcd-pki/fabric/ca-bundle.crt', '/inv/.etcd-pki/fabric/fabric.crt', '/inv/.etcd-pki/fabric/fabric.key', 'gateway')
 
 
+def test_the_etcd_roles_private_results_are_not_read():
+    """Both planning steps see the same etcd: the one the inventory and the facts describe, not
+    what the etcd role registered in between (its private __etcd_info)."""
+    hostvars = overlay_inventory()
+    etcd_only = {'ansible_host': '10.88.0.40', '__etcd_info': {'underlay_address': '10.88.0.41'}}
+    hostvars['etcd1'] = etcd_only
+    leases = fabric_plan(['node1', 'node2'], hostvars, etcd_hosts=['etcd1'])['node1']['leases']
+    assert leases['endpoints'] == ['https://10.88.0.40:2379']
+
+
 def test_an_external_etcd_and_etcd_rbac():
     hostvars = every(overlay_inventory(), fabric_overlay_etcd_endpoints=['https://192.0.2.10:2379'],
                      fabric_overlay_etcd_ca_file='/pki/ca.pem', fabric_overlay_etcd_cert_file='/pki/c.pem',

@@ -8,9 +8,12 @@ import json
 
 import pytest
 
+from ansible_collections.linuxnet.fabric.plugins.filter.fabric import fabric_plan
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._fabric_node import _record_change
 from ansible_collections.linuxnet.fabric.plugins.module_utils._node_record import (
     RECORDED_OPTIONS, boot_params, parse_record, read_record, record_of, record_text, same_part, summary)
+from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_schema import PLAN_VERSION, check_plan
 
 PARAMS = {
     'mode': 'bridge_nat', 'state': 'present', 'owner': 'bridge_nat', 'bridge': 'fabric0', 'bridge_mac': '02:00:00:00:00:01',
@@ -93,3 +96,60 @@ def test_boot_params_leave_docker_containers_to_the_next_run():
     assert params['plan']['restore_keeps'] == ['app', 'app-side']
     # The record itself is left as it was.
     assert len(record_of(PARAMS)['params']['plan']['endpoints']) == 5
+
+
+# --- the recorded plan's version ------------------------------------------------------------------
+
+def _legacy_text(params=None):
+    """A record as the collection wrote it before plans had a version: no `version` in the plan."""
+    record = record_of(params or PARAMS)
+    del record['params']['plan']['version']
+    return record_text(record)
+
+
+def test_the_recorded_plan_carries_its_version():
+    assert record_of(PARAMS)['params']['plan']['version'] == PLAN_VERSION
+    # Stamped in the record, not in the caller's plan.
+    assert 'version' not in PARAMS['plan']
+
+
+def test_a_record_from_before_plan_versions_reads_as_version_1():
+    text = _legacy_text()
+    assert '"version"' not in text
+    record = parse_record(text, '/x/node.json')
+    assert record['params']['plan']['version'] == 1
+    assert record == record_of(PARAMS)
+    # What the boot-time restore builds from it passes fabric_node's check of the plan.
+    plan = dict(_fabric_plan_node1(), endpoints=[])
+    params = boot_params(parse_record(_legacy_text(dict(PARAMS, plan=plan)), '/x/node.json'))
+    assert params['plan']['version'] == 1
+    check_plan(params['plan'], params['mode'])
+
+
+def test_the_same_part_recorded_without_a_plan_version_is_not_rewritten():
+    text = _legacy_text()
+    assert _record_change(dict(PARAMS, state='present'), text, parse_record(text)) is False
+    # Another part is.
+    other = dict(PARAMS, bridge_mac='02:00:00:00:00:02')
+    assert _record_change(other, text, parse_record(text)) == record_text(record_of(other))
+    # No record: written.
+    assert _record_change(PARAMS, None, None) == record_text(record_of(PARAMS))
+
+
+@pytest.mark.parametrize('version', [2, 0, 'one', True])
+def test_a_record_of_a_plan_version_this_collection_does_not_read_names_the_file_and_the_way_out(version):
+    record = record_of(PARAMS)
+    record['params']['plan']['version'] = version
+    with pytest.raises(FabricError) as raised:
+        parse_record(record_text(record), '/x/node.json')
+    message = str(raised.value)
+    assert message.startswith('/x/node.json records a plan of version %s' % version)
+    assert 'understands plan version 1: install the collection version that wrote it' in message
+    assert 'move the record away' in message
+
+
+def _fabric_plan_node1():
+    hostvars = dict((name, {'fabric_mode': 'bridge_nat', 'fabric_cluster_cidr': '172.19.0.0/16', 'ansible_facts': {
+        'linuxnet_fabric': {'underlay': {'address': address, 'interface': 'eth0', 'prefix': 24}, 'endpoints': []}}})
+        for name, address in (('node1', '10.88.0.11'), ('node2', '10.88.0.12')))
+    return fabric_plan(['node1', 'node2'], hostvars)['node1']
