@@ -28,7 +28,7 @@ while [ ! -e "$dir/stop" ]; do
     if awk -v n="$now" -v s="$start" -v m="$max" 'BEGIN { exit !(n - s > m) }'; then break; fi
     refresh
     if out=$(ETCDCTL_API=3 etcdctl --endpoints="$endpoints" --cacert="$pki/ca.crt" --cert="$dir/client/admin.crt" \
-            --key="$dir/client/admin.key" --dial-timeout=3s --command-timeout=5s put /test/ca-rotation/last "$ok" 2>&1); then
+            --key="$dir/client/admin.key" --dial-timeout=3s --command-timeout=5s put /writer/ca-rotation "$ok" 2>&1); then
         ok=$((ok + 1))
         now=$(date +%s.%N)
         longest=$(awk -v n="$now" -v l="$last" -v g="$longest" 'BEGIN { d = n - l; print (d > g ? d : g) }')
