@@ -39,17 +39,15 @@ class Sessions(object):
     together in a plan, so it is rarely needed again).
     """
 
-    def __init__(self, limit=64, light=False):
+    def __init__(self, limit=64):
         self._sessions = collections.OrderedDict()
         self._limit = limit
-        # Light sessions read through the standard library and load pyroute2 for changes only.
-        self._light = light
 
     def __call__(self, netns=None):
         if netns in self._sessions:
             self._sessions.move_to_end(netns)
         else:
-            self._sessions[netns] = Session(netns, light=self._light)
+            self._sessions[netns] = Session(netns)
             if len(self._sessions) > self._limit:
                 self._sessions.popitem(last=False)[1].close()
         return self._sessions[netns]
