@@ -195,6 +195,12 @@ class Session(object):
         """Suffix for messages: which namespace this session works in."""
         return ' in %s' % _netns.describe(self.netns) if self.netns else ''
 
+    def _change(self, doing, request, verb, **arguments):
+        """Every change goes through here: pyroute2's IPRoute.<request>(verb, **arguments), its
+        errors named by `doing` (e.g. "deleting link 'a'")."""
+        with reporting(doing + self.where()):
+            getattr(self.ipr, request)(verb, **arguments)
+
     # links
 
     def links(self, fresh=False):
@@ -254,24 +260,19 @@ class Session(object):
         """
         self._links = None
         description = ', '.join('%s=%s' % item for item in sorted(attributes.items()))
-        with reporting("setting %s on link '%s'%s" % (description, name, self.where())):
-            if index is None:
-                self.ipr.link('set', ifname=name, **attributes)
-            else:
-                self.ipr.link('set', index=index, **attributes)
+        which = {'ifname': name} if index is None else {'index': index}
+        self._change("setting %s on link '%s'" % (description, name), 'link', 'set', **dict(which, **attributes))
 
     def create_link(self, doing, **attributes):
         """ip link add; `doing` names the object for error messages."""
         self._links = None
         self._indexes.pop(attributes.get('ifname'), None)
-        with reporting(doing + self.where()):
-            self.ipr.link('add', **attributes)
+        self._change(doing, 'link', 'add', **attributes)
 
     def delete_link(self, name, index):
         self._links = None
         self._indexes.pop(name, None)
-        with reporting("deleting link '%s'%s" % (name, self.where())):
-            self.ipr.link('del', index=index)
+        self._change("deleting link '%s'" % name, 'link', 'del', index=index)
 
     # addresses
 
@@ -281,12 +282,12 @@ class Session(object):
             return self._reader.addresses(index)
 
     def add_address(self, name, index, address, prefixlen):
-        with reporting("adding address %s/%s to link '%s'%s" % (address, prefixlen, name, self.where())):
-            self.ipr.addr('add', index=index, address=address, prefixlen=prefixlen)
+        self._change("adding address %s/%s to link '%s'" % (address, prefixlen, name), 'addr', 'add', index=index, address=address,
+                     prefixlen=prefixlen)
 
     def delete_address(self, name, index, address, prefixlen):
-        with reporting("removing address %s/%s from link '%s'%s" % (address, prefixlen, name, self.where())):
-            self.ipr.addr('del', index=index, address=address, prefixlen=prefixlen)
+        self._change("removing address %s/%s from link '%s'" % (address, prefixlen, name), 'addr', 'del', index=index, address=address,
+                     prefixlen=prefixlen)
 
     # routes
 
@@ -301,14 +302,12 @@ class Session(object):
         """Bridge options (br_stp_state=..., br_vlan_filtering=...) of an existing bridge."""
         self._links = None
         description = ', '.join('%s=%s' % item for item in sorted(attributes.items()))
-        with reporting("setting %s on bridge '%s'%s" % (description, name, self.where())):
-            self.ipr.link('set', index=index, kind='bridge', **attributes)
+        self._change("setting %s on bridge '%s'" % (description, name), 'link', 'set', index=index, kind='bridge', **attributes)
 
     def set_port_hairpin(self, name, index, hairpin):
         """Hairpin mode of a bridge port (the kernel's IFLA_BRPORT_MODE)."""
         self._links = None
-        with reporting("setting hairpin=%s on bridge port '%s'%s" % (hairpin, name, self.where())):
-            self.ipr.brport('set', index=index, mode=1 if hairpin else 0)
+        self._change("setting hairpin=%s on bridge port '%s'" % (hairpin, name), 'brport', 'set', index=index, mode=1 if hairpin else 0)
 
     # neighbours and FDB entries (vxlan)
 
@@ -319,12 +318,11 @@ class Session(object):
 
     def replace_neighbour(self, name, index, dst, mac):
         """A permanent neighbour entry dst -> mac on the link (ip neigh replace ... nud permanent)."""
-        with reporting("setting neighbour %s -> %s on link '%s'%s" % (dst, mac, name, self.where())):
-            self.ipr.neigh('replace', ifindex=index, dst=dst, lladdr=mac, state=NUD_PERMANENT)
+        self._change("setting neighbour %s -> %s on link '%s'" % (dst, mac, name), 'neigh', 'replace', ifindex=index, dst=dst, lladdr=mac,
+                     state=NUD_PERMANENT)
 
     def delete_neighbour(self, name, index, dst):
-        with reporting("deleting neighbour %s on link '%s'%s" % (dst, name, self.where())):
-            self.ipr.neigh('del', ifindex=index, dst=dst)
+        self._change("deleting neighbour %s on link '%s'" % (dst, name), 'neigh', 'del', ifindex=index, dst=dst)
 
     def fdb_entries(self, index):
         """Forwarding database entries of one link as dicts {mac, dst, state, flags}."""
@@ -337,12 +335,11 @@ class Session(object):
         pyroute2 fills in state and flags only for add/append/del; without NTF_SELF a replace
         fails with EOPNOTSUPP, so both are given here.
         """
-        with reporting("setting FDB entry %s -> %s on link '%s'%s" % (mac, dst, name, self.where())):
-            self.ipr.fdb('replace', ifindex=index, lladdr=mac, dst=dst, state=NUD_PERMANENT | NUD_NOARP, flags=NTF_SELF)
+        self._change("setting FDB entry %s -> %s on link '%s'" % (mac, dst, name), 'fdb', 'replace', ifindex=index, lladdr=mac, dst=dst,
+                     state=NUD_PERMANENT | NUD_NOARP, flags=NTF_SELF)
 
     def delete_fdb(self, name, index, mac, dst):
-        with reporting("deleting FDB entry %s -> %s on link '%s'%s" % (mac, dst, name, self.where())):
-            self.ipr.fdb('del', ifindex=index, lladdr=mac, dst=dst)
+        self._change("deleting FDB entry %s -> %s on link '%s'" % (mac, dst, name), 'fdb', 'del', ifindex=index, lladdr=mac, dst=dst)
 
     # policy routing rules (routing_rule)
 
@@ -352,20 +349,15 @@ class Session(object):
             return self._reader.rules(family)
 
     def add_rule(self, doing, **attributes):
-        with reporting(doing + self.where()):
-            self.ipr.rule('add', **attributes)
+        self._change(doing, 'rule', 'add', **attributes)
 
     def delete_rule(self, doing, **attributes):
-        with reporting(doing + self.where()):
-            self.ipr.rule('del', **attributes)
+        self._change(doing, 'rule', 'del', **attributes)
 
     # routes (see also _rtnl_dump.route_from_data)
 
     def replace_route(self, doing, **attributes):
-        with reporting(doing + self.where()):
-            self.ipr.route('replace', **attributes)
+        self._change(doing, 'route', 'replace', **attributes)
 
     def delete_route(self, doing, **attributes):
-        with reporting(doing + self.where()):
-            self.ipr.route('del', **attributes)
-
+        self._change(doing, 'route', 'del', **attributes)
