@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.linuxnet.fabric.plugins.module_utils._published_ports import parse_publish
+
 
 def _address(cidr):
     return cidr.split('/')[0]
 
 
 def _ports(publish):
-    """(host port, container port) of a Docker-style '[addr:]host[-end]:container[-end][/proto]'."""
-    parts = publish.split('/')[0].split(':')
-    return int(parts[-2].split('-')[0]), int(parts[-1].split('-')[0])
+    """(first host port, first container port) of a published-port spec of the plan (the plan
+    filter has validated it with the same parser)."""
+    published = parse_publish('publish', publish)
+    return published['host_ports'][0], published['container_ports'][0]
 
 
 def docker_endpoints(docker, host, cluster=None):

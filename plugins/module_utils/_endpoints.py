@@ -26,7 +26,6 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints im
 )
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_nat import plan_rules
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import sysctl_key
-from ansible_collections.linuxnet.fabric.plugins.module_utils._rtnl_dump import Dumper
 from ansible_collections.linuxnet.fabric.plugins.module_utils._sysctl import Sysctls
 
 
@@ -38,15 +37,15 @@ def _paired(host_link, inside):
 
 
 def _observe_inside(netns, interface):
-    # Read-only, once per endpoint: the standard-library dumper costs a fraction of pyroute2's decoding.
-    with Dumper(netns) as dumper:
-        links = dumper.links()
+    # Read-only, once per endpoint: a session opens no pyroute2 socket until it changes something.
+    with Session(netns) as session:
+        links = session.links()
         inside = links.get(interface)
         return {
             'inside': inside,
             'loopback_up': bool(links.get('lo') and links['lo']['up']),
-            'inside_addresses': [(item['address'], item['prefixlen']) for item in dumper.addresses(inside['index'])] if inside else [],
-            'routes': dumper.routes(family=AF_INET, table=MAIN_TABLE) if inside else [],
+            'inside_addresses': [(item['address'], item['prefixlen']) for item in session.addresses(inside['index'])] if inside else [],
+            'routes': session.routes(family=AF_INET, table=MAIN_TABLE) if inside else [],
         }
 
 

@@ -16,20 +16,15 @@ import pwd
 import re
 import stat as stat_module
 
+from ansible_collections.linuxnet.fabric.plugins.module_utils._dpkg import installed_versions
+from ansible_collections.linuxnet.fabric.plugins.module_utils._files import readable_text
+
 # The host's files the facts come from (unit tests point them at files of their own).
 DPKG_STATUS = '/var/lib/dpkg/status'
 # What sd_booted(3) checks: the host runs systemd as its service manager.
 SYSTEMD_RUNTIME_DIRECTORY = '/run/systemd/system'
 ENV_LINE = re.compile(r'^\s*(?:export\s+)?([A-Z][A-Z0-9_]*)=(.*)$')
 VERSION_LINE = re.compile(r'^etcd Version:\s*(\S+)', re.MULTILINE)
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def env_values(text):
@@ -50,15 +45,7 @@ def package_versions(names, status_text):
     """{name: installed version or None} from the text of dpkg's status file (None: no dpkg)."""
     if status_text is None:
         return None
-    installed = {}
-    for block in status_text.split('\n\n'):
-        fields = {}
-        for line in block.splitlines():
-            if ':' in line and not line.startswith(' '):
-                key, value = line.split(':', 1)
-                fields[key] = value.strip()
-        if fields.get('Package') in names and fields.get('Status', '').split()[-1:] == ['installed']:
-            installed[fields['Package']] = fields.get('Version')
+    installed = installed_versions(status_text)
     return dict((name, installed.get(name)) for name in names)
 
 
@@ -115,7 +102,7 @@ def sysv_enabled(service, rc_root='/etc'):
 
 def member_info(data_dir, env_file=None, packages=(), status_text=None):
     """The member's data dir, environment file and packages (the binary is read by the caller)."""
-    env = env_values(_read(env_file)) if env_file else {}
+    env = env_values(readable_text(env_file)) if env_file else {}
     try:
         stat = os.stat(data_dir)
     except OSError:
@@ -134,6 +121,6 @@ def member_info(data_dir, env_file=None, packages=(), status_text=None):
         'configured_data_dir': env.get('ETCD_DATA_DIR') or None,
         'configured_peer_url': env.get('ETCD_INITIAL_ADVERTISE_PEER_URLS') or None,
         'systemd': os.path.isdir(SYSTEMD_RUNTIME_DIRECTORY),
-        'package_versions': package_versions(list(packages), status_text if status_text is not None else _read(DPKG_STATUS))
+        'package_versions': package_versions(list(packages), status_text if status_text is not None else readable_text(DPKG_STATUS))
         if packages else {},
     }

@@ -39,17 +39,15 @@ class Sessions(object):
     together in a plan, so it is rarely needed again).
     """
 
-    def __init__(self, limit=64, light=False):
+    def __init__(self, limit=64):
         self._sessions = collections.OrderedDict()
         self._limit = limit
-        # Light sessions read through the standard library and load pyroute2 for changes only.
-        self._light = light
 
     def __call__(self, netns=None):
         if netns in self._sessions:
             self._sessions.move_to_end(netns)
         else:
-            self._sessions[netns] = Session(netns, light=self._light)
+            self._sessions[netns] = Session(netns)
             if len(self._sessions) > self._limit:
                 self._sessions.popitem(last=False)[1].close()
         return self._sessions[netns]
@@ -94,6 +92,13 @@ def index_of(session, name):
     return index
 
 
+def on_link(sessions, action):
+    """(session, link name, link index) of an action on an entry of a link (details netns, link)."""
+    session = sessions(action.details.get('netns'))
+    link = action.details['link']
+    return session, link, index_of(session, link)
+
+
 def split_address(text):
     address, prefixlen = text.rsplit('/', 1)
     return address, int(prefixlen)
@@ -119,18 +124,16 @@ def set_link(sessions, action):
 
 @handles('add', 'address')
 def add_address(sessions, action):
-    session = sessions(action.details.get('netns'))
-    link = action.details['link']
+    session, link, index = on_link(sessions, action)
     address, prefixlen = split_address(action.name)
-    session.add_address(link, index_of(session, link), address, prefixlen)
+    session.add_address(link, index, address, prefixlen)
 
 
 @handles('delete', 'address')
 def delete_address(sessions, action):
-    session = sessions(action.details.get('netns'))
-    link = action.details['link']
+    session, link, index = on_link(sessions, action)
     address, prefixlen = split_address(action.name)
-    session.delete_address(link, index_of(session, link), address, prefixlen)
+    session.delete_address(link, index, address, prefixlen)
 
 
 @handles('delete', 'link')
@@ -385,28 +388,24 @@ def set_offload(sessions, action):
 @handles('replace', 'neighbour')
 def replace_neighbour(sessions, action):
     """A permanent neighbour entry: name = IP address; details netns, link, mac."""
-    session = sessions(action.details.get('netns'))
-    link = action.details['link']
-    session.replace_neighbour(link, index_of(session, link), action.name, action.details['mac'])
+    session, link, index = on_link(sessions, action)
+    session.replace_neighbour(link, index, action.name, action.details['mac'])
 
 
 @handles('delete', 'neighbour')
 def delete_neighbour(sessions, action):
-    session = sessions(action.details.get('netns'))
-    link = action.details['link']
-    session.delete_neighbour(link, index_of(session, link), action.name)
+    session, link, index = on_link(sessions, action)
+    session.delete_neighbour(link, index, action.name)
 
 
 @handles('replace', 'fdb')
 def replace_fdb(sessions, action):
     """A permanent FDB entry of the device itself: name = MAC; details netns, link, dst."""
-    session = sessions(action.details.get('netns'))
-    link = action.details['link']
-    session.replace_fdb(link, index_of(session, link), action.name, action.details['dst'])
+    session, link, index = on_link(sessions, action)
+    session.replace_fdb(link, index, action.name, action.details['dst'])
 
 
 @handles('delete', 'fdb')
 def delete_fdb(sessions, action):
-    session = sessions(action.details.get('netns'))
-    link = action.details['link']
-    session.delete_fdb(link, index_of(session, link), action.name, action.details['dst'])
+    session, link, index = on_link(sessions, action)
+    session.delete_fdb(link, index, action.name, action.details['dst'])

@@ -362,11 +362,11 @@ def run_node(params, run_command, check_mode, record_path=None):
     if recorded is not None and not same_part(recorded, params):
         # The new part is planned once before the old one goes: a planner's OptionError must come
         # before the first change. Planned again after the removal, on what the node then has.
-        with Sessions(light=True) as sessions:
+        with Sessions() as sessions:
             node.plan(sessions)
         node = FabricNode(params, run_command)
         previous = FabricNode(dict(recorded['params'], state='absent'), run_command)
-        with Sessions(light=True) as sessions:
+        with Sessions() as sessions:
             previous_plan = previous.plan(sessions)
             if previous_plan.changed or previous.changed:
                 changed = True
@@ -376,7 +376,7 @@ def run_node(params, run_command, check_mode, record_path=None):
                     previous.apply(sessions, previous_plan)
                     # What the construction read (iptables) is older than the removal.
                     node = FabricNode(params, run_command)
-    with Sessions(light=True) as sessions:
+    with Sessions() as sessions:
         plan = node.plan(sessions)
         node.plan_subnet_env(plan)
         record_change = _record_change(params, recorded_text, recorded) if record_path else False

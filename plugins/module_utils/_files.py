@@ -22,6 +22,16 @@ def read_text(path):
         raise FabricError('%s could not be read: %s' % (path, error.strerror or error))
 
 
+def readable_text(path):
+    """The file's text, None when it cannot be read for any reason: for facts, which report what
+    the node shows (a /proc file of a missing interface, no dpkg) instead of failing."""
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 def write_atomically(path, content, mode=0o644):
     """Replace `path` with `content`: a temporary file in its directory, then a rename, so a reader
     (dockerd, flanneld's consumers) never sees half a file."""

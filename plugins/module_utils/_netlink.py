@@ -1,15 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: linuxnet.fabric contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The collection's only pyroute2 wrapper.
+"""The collection's netlink access: sessions that read through _rtnl_dump and change through pyroute2.
 
-- The import is guarded: modules call require_pyroute2(), which fails with missing_required_lib.
-- A Session is one rtnetlink socket bound to one network namespace. It is opened by entering the
-  namespace with setns(2) on an O_RDONLY file descriptor (see _netns.entered), so a wrong name
-  fails and is never created, which is what pyroute2's NetNS(name, flags=0) guarantees, without
-  the helper process NetNS forks on pyroute2 0.7 (Debian 12). Works with pyroute2 0.7.2 and 0.9.x.
+- Reads (links, addresses, routes, rules, neighbours, FDB entries) are decoded by _rtnl_dump, the
+  one decoder, into plain dicts: planners never see pyroute2 types, and what they see does not
+  depend on the pyroute2 version.
+- pyroute2 is the collection's only import of it, here, and only builds the requests that change
+  the kernel; this file is the one place where its versions (Debian 12's 0.7.2, PyPI's 0.9.x)
+  matter. The import is guarded: modules call require_pyroute2(), which fails with
+  missing_required_lib, and a session imports it only when it first changes something.
+- A Session's sockets are opened by entering the namespace with setns(2) on an O_RDONLY file
+  descriptor (see _netns.entered), so a wrong name fails and is never created, which is what
+  pyroute2's NetNS(name, flags=0) guarantees, without the helper process NetNS forks on 0.7.
 - Netlink errors become FabricError messages naming the object and what was being done.
-- Messages are normalised into plain dicts once, here, so planners never see pyroute2 types.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import traceback
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._rtnl_dump import Dumper
+from ansible_collections.linuxnet.fabric.plugins.module_utils._rtnl_dump import Reader
 
 
 class NetlinkError(Exception):
@@ -41,8 +45,7 @@ PYROUTE2_IMPORT_ERROR = None
 def load_pyroute2():
     """Import pyroute2 (about 0.1 s) on first use; True when it is there.
 
-    Lazy, so that a module run that only reads (fabric_node with nothing to change reads
-    through _rtnl_dump) does not pay for it.
+    Lazy, so that a run that only reads (reads go through _rtnl_dump) does not pay for it.
     """
     global IPRoute, NetlinkError, PYROUTE2_IMPORT_ERROR  # pylint: disable=global-statement
     if IPRoute is None and PYROUTE2_IMPORT_ERROR is None:
@@ -61,7 +64,7 @@ def pyroute2_found():
     return importlib.util.find_spec('pyroute2') is not None
 
 
-IFF_UP = 0x1
+AF_UNSPEC = 0
 AF_INET = 2
 AF_INET6 = 10
 # Neighbour and FDB entry states and flags (linux/neighbour.h).
@@ -101,7 +104,7 @@ def require_pyroute2(module, load=True):
     """Fail the module with the standard message when pyroute2 cannot be imported.
 
     With load=False only whether it is installed is checked; it is imported when a session first
-    needs it (see Session(light=True)).
+    changes something.
     """
     if not (load_pyroute2() if load else pyroute2_found()):
         module.fail_json(msg=_missing_pyroute2(), exception=PYROUTE2_IMPORT_ERROR)
@@ -128,54 +131,6 @@ def reporting(doing):
         raise FabricError('%s failed: %s' % (doing, error))
 
 
-def _attributes(nla, names=None):
-    """{attribute name: value} of a message or nested attribute (empty when absent), limited to
-    `names` when given; the first value wins for repeated attributes, as with get_attr().
-
-    Values are only touched for the names kept: pyroute2 decodes nested values when they are
-    read, and link messages carry large ones (per-family settings, statistics).
-    """
-    if nla is None:
-        return {}
-    attributes = {}
-    for slot in nla['attrs']:
-        name = slot[0]
-        if (names is None or name in names) and name not in attributes:
-            attributes[name] = slot[1]
-    return attributes
-
-
-LINK_ATTRIBUTES = frozenset(['IFLA_IFNAME', 'IFLA_LINKINFO', 'IFLA_OPERSTATE', 'IFLA_MTU', 'IFLA_ADDRESS', 'IFLA_MASTER',
-                             'IFLA_LINK', 'IFLA_LINK_NETNSID', 'IFLA_IFALIAS'])
-
-
-def link_from_message(message):
-    """A plain dict for an RTM_NEWLINK message.
-
-    `info_data` holds the kind's own attributes (IFLA_BR_*, IFLA_VXLAN_*, ...) and `port_data`
-    those of the link as a port of its master (IFLA_BRPORT_*), keyed by attribute name.
-    """
-    # One dict instead of get_attr() per field: get_attr scans every attribute of the message each
-    # time, and link messages carry dozens; batches read hundreds of links.
-    attributes = _attributes(message, LINK_ATTRIBUTES)
-    info = _attributes(attributes.get('IFLA_LINKINFO'))
-    return {
-        'info_data': _attributes(info.get('IFLA_INFO_DATA')),
-        'port_data': _attributes(info.get('IFLA_INFO_SLAVE_DATA')),
-        'name': attributes.get('IFLA_IFNAME'),
-        'index': message['index'],
-        'kind': info.get('IFLA_INFO_KIND'),
-        'up': bool(message['flags'] & IFF_UP),
-        'operstate': attributes.get('IFLA_OPERSTATE'),
-        'mtu': attributes.get('IFLA_MTU'),
-        'mac': attributes.get('IFLA_ADDRESS'),
-        'master': attributes.get('IFLA_MASTER'),
-        'peer_index': attributes.get('IFLA_LINK'),
-        'peer_netnsid': attributes.get('IFLA_LINK_NETNSID'),
-        'alias': attributes.get('IFLA_IFALIAS'),
-    }
-
-
 def public_link(link):
     """The subset of a link dict that modules return to users."""
     return {
@@ -189,30 +144,30 @@ def public_link(link):
 
 
 class Session(object):
-    """One rtnetlink socket in one network namespace (None: the caller's own namespace)."""
+    """The rtnetlink sockets of one network namespace (None: the caller's own namespace): one
+    that reads (_rtnl_dump.Reader), and pyroute2's, opened when the session first changes something."""
 
-    def __init__(self, netns=None, light=False):
+    def __init__(self, netns=None):
         self.netns = netns
-        # light: links, addresses, routes, rules, neighbours and FDB entries are read through
-        # _rtnl_dump (standard library, a fraction of pyroute2's decoding; links carry only the
-        # bridge, bridge-port and vxlan options in info_data/port_data), and pyroute2 is loaded
-        # only when the session first changes something. For callers that mostly read: fabric_node.
-        self.light = light
         # name -> ifindex, from every dump and lookup: planned actions name links, and looking
         # each one up again would double the requests of a batch.
         self._indexes = {}
         # The last link dump, until this session changes a link: readers of one run (bridge,
         # endpoints, routes) each want the node's links, and a dump of hundreds is not cheap.
         self._links = None
-        # Opened now, so that a wrong namespace fails where the session is made.
-        self._ipr = None if light else self._open_ipr()
-        self._dumper = Dumper(netns) if light else None
+        # The reading socket is opened now, so that a wrong namespace fails where the session is
+        # made; pyroute2's when the session first changes something.
+        with reporting('opening a netlink socket in %s' % self._where_opened()):
+            self._reader = Reader(netns)
+        self._ipr = None
+
+    def _where_opened(self):
+        return _netns.describe(self.netns) if self.netns else 'the current network namespace'
 
     def _open_ipr(self):
         if not load_pyroute2():
             raise FabricError(_missing_pyroute2() + '\n' + (PYROUTE2_IMPORT_ERROR or ''))
-        where = _netns.describe(self.netns) if self.netns else 'the current network namespace'
-        with reporting('opening a netlink socket in %s' % where):
+        with reporting('opening a netlink socket in %s' % self._where_opened()):
             if self.netns:
                 with _netns.entered(self.netns):
                     return IPRoute()
@@ -220,21 +175,15 @@ class Session(object):
 
     @property
     def ipr(self):
-        """The pyroute2 IPRoute socket of the namespace (a light session opens it on first use)."""
+        """The pyroute2 IPRoute socket of the namespace, for changes (opened on first use)."""
         if self._ipr is None:
             self._ipr = self._open_ipr()
         return self._ipr
 
-    @property
-    def dumper(self):
-        """The standard-library reader of a light session."""
-        return self._dumper
-
     def close(self):
         if self._ipr is not None:
             self._ipr.close()
-        if self._dumper is not None:
-            self._dumper.close()
+        self._reader.close()
 
     def __enter__(self):
         return self
@@ -246,6 +195,12 @@ class Session(object):
         """Suffix for messages: which namespace this session works in."""
         return ' in %s' % _netns.describe(self.netns) if self.netns else ''
 
+    def _change(self, doing, request, verb, **arguments):
+        """Every change goes through here: pyroute2's IPRoute.<request>(verb, **arguments), its
+        errors named by `doing` (e.g. "deleting link 'a'")."""
+        with reporting(doing + self.where()):
+            getattr(self.ipr, request)(verb, **arguments)
+
     # links
 
     def links(self, fresh=False):
@@ -256,11 +211,8 @@ class Session(object):
         """
         if self._links is not None and not fresh:
             return self._links
-        if self.light:
-            links = self.dumper.links()
-        else:
-            with reporting('listing links%s' % self.where()):
-                links = dict((link['name'], link) for link in map(link_from_message, self.ipr.get_links()))
+        with reporting('listing links%s' % self.where()):
+            links = self._reader.links()
         self._indexes = dict((name, link['index']) for name, link in links.items())
         self._links = links
         return links
@@ -270,9 +222,9 @@ class Session(object):
         with reporting("looking up link '%s'%s" % (name, self.where())):
             try:
                 # One RTM_GETLINK by name: no dump, so lookups stay cheap with thousands of links.
-                link = link_from_message(self.ipr.link('get', ifname=name)[0])
-            except NetlinkError as error:
-                if error.code == errno.ENODEV:
+                link = self._reader.link(name)
+            except OSError as error:
+                if error.errno == errno.ENODEV:
                     self._indexes.pop(name, None)
                     return None
                 raise
@@ -289,9 +241,9 @@ class Session(object):
         """The link with this index in the namespace, or None."""
         with reporting('looking up link #%s%s' % (index, self.where())):
             try:
-                return link_from_message(self.ipr.get_links(index)[0])
-            except NetlinkError as error:
-                if error.code == errno.ENODEV:
+                return self._reader.link_by_index(index)
+            except OSError as error:
+                if error.errno == errno.ENODEV:
                     return None
                 raise
 
@@ -308,65 +260,41 @@ class Session(object):
         """
         self._links = None
         description = ', '.join('%s=%s' % item for item in sorted(attributes.items()))
-        with reporting("setting %s on link '%s'%s" % (description, name, self.where())):
-            if index is None:
-                self.ipr.link('set', ifname=name, **attributes)
-            else:
-                self.ipr.link('set', index=index, **attributes)
+        which = {'ifname': name} if index is None else {'index': index}
+        self._change("setting %s on link '%s'" % (description, name), 'link', 'set', **dict(which, **attributes))
 
     def create_link(self, doing, **attributes):
         """ip link add; `doing` names the object for error messages."""
         self._links = None
         self._indexes.pop(attributes.get('ifname'), None)
-        with reporting(doing + self.where()):
-            self.ipr.link('add', **attributes)
+        self._change(doing, 'link', 'add', **attributes)
 
     def delete_link(self, name, index):
         self._links = None
         self._indexes.pop(name, None)
-        with reporting("deleting link '%s'%s" % (name, self.where())):
-            self.ipr.link('del', index=index)
+        self._change("deleting link '%s'" % name, 'link', 'del', index=index)
 
     # addresses
 
     def addresses(self, index=None):
         """Addresses as dicts {index, family, address, prefixlen}, optionally of one link."""
-        if self.light:
-            return self.dumper.addresses(index)
         with reporting('listing addresses%s' % self.where()):
-            messages = self.ipr.get_addr(index=index) if index is not None else self.ipr.get_addr()
-            return [
-                {
-                    'index': message['index'],
-                    'family': message['family'],
-                    'address': message.get_attr('IFA_ADDRESS') if message['family'] == AF_INET6 else
-                    message.get_attr('IFA_LOCAL') or message.get_attr('IFA_ADDRESS'),
-                    'prefixlen': message['prefixlen'],
-                }
-                for message in messages
-            ]
+            return self._reader.addresses(index)
 
     def add_address(self, name, index, address, prefixlen):
-        with reporting("adding address %s/%s to link '%s'%s" % (address, prefixlen, name, self.where())):
-            self.ipr.addr('add', index=index, address=address, prefixlen=prefixlen)
+        self._change("adding address %s/%s to link '%s'" % (address, prefixlen, name), 'addr', 'add', index=index, address=address,
+                     prefixlen=prefixlen)
 
     def delete_address(self, name, index, address, prefixlen):
-        with reporting("removing address %s/%s from link '%s'%s" % (address, prefixlen, name, self.where())):
-            self.ipr.addr('del', index=index, address=address, prefixlen=prefixlen)
+        self._change("removing address %s/%s from link '%s'" % (address, prefixlen, name), 'addr', 'del', index=index, address=address,
+                     prefixlen=prefixlen)
 
     # routes
 
     def routes(self, family=None, table=None):
         """Routes as dicts {dst, prefixlen, gateway, oif, table, scope, priority, proto, family, type, flags}."""
-        if self.light:
-            return self.dumper.routes(family or 0, table)
         with reporting('listing routes%s' % self.where()):
-            filters = {}
-            if family is not None:
-                filters['family'] = family
-            if table is not None:
-                filters['table'] = table
-            return [route_from_message(message) for message in self.ipr.get_routes(**filters)]
+            return self._reader.routes(family or AF_UNSPEC, table)
 
     # bridges
 
@@ -374,56 +302,32 @@ class Session(object):
         """Bridge options (br_stp_state=..., br_vlan_filtering=...) of an existing bridge."""
         self._links = None
         description = ', '.join('%s=%s' % item for item in sorted(attributes.items()))
-        with reporting("setting %s on bridge '%s'%s" % (description, name, self.where())):
-            self.ipr.link('set', index=index, kind='bridge', **attributes)
+        self._change("setting %s on bridge '%s'" % (description, name), 'link', 'set', index=index, kind='bridge', **attributes)
 
     def set_port_hairpin(self, name, index, hairpin):
         """Hairpin mode of a bridge port (the kernel's IFLA_BRPORT_MODE)."""
         self._links = None
-        with reporting("setting hairpin=%s on bridge port '%s'%s" % (hairpin, name, self.where())):
-            self.ipr.brport('set', index=index, mode=1 if hairpin else 0)
+        self._change("setting hairpin=%s on bridge port '%s'" % (hairpin, name), 'brport', 'set', index=index, mode=1 if hairpin else 0)
 
     # neighbours and FDB entries (vxlan)
 
     def neighbours(self, index):
         """Neighbour (ARP/NDP) entries of one link as dicts {family, dst, mac, state, flags}."""
-        if self.light:
-            return self.dumper.neighbours(index)
         with reporting('listing neighbours of link #%s%s' % (index, self.where())):
-            return [
-                {
-                    'family': message['family'],
-                    'dst': message.get_attr('NDA_DST'),
-                    'mac': message.get_attr('NDA_LLADDR'),
-                    'state': message['state'],
-                    'flags': message['flags'],
-                }
-                for message in self.ipr.get_neighbours(ifindex=index)
-            ]
+            return self._reader.neighbours(index)
 
     def replace_neighbour(self, name, index, dst, mac):
         """A permanent neighbour entry dst -> mac on the link (ip neigh replace ... nud permanent)."""
-        with reporting("setting neighbour %s -> %s on link '%s'%s" % (dst, mac, name, self.where())):
-            self.ipr.neigh('replace', ifindex=index, dst=dst, lladdr=mac, state=NUD_PERMANENT)
+        self._change("setting neighbour %s -> %s on link '%s'" % (dst, mac, name), 'neigh', 'replace', ifindex=index, dst=dst, lladdr=mac,
+                     state=NUD_PERMANENT)
 
     def delete_neighbour(self, name, index, dst):
-        with reporting("deleting neighbour %s on link '%s'%s" % (dst, name, self.where())):
-            self.ipr.neigh('del', ifindex=index, dst=dst)
+        self._change("deleting neighbour %s on link '%s'" % (dst, name), 'neigh', 'del', ifindex=index, dst=dst)
 
     def fdb_entries(self, index):
         """Forwarding database entries of one link as dicts {mac, dst, state, flags}."""
-        if self.light:
-            return self.dumper.fdb_entries(index)
         with reporting('listing FDB entries of link #%s%s' % (index, self.where())):
-            return [
-                {
-                    'mac': message.get_attr('NDA_LLADDR'),
-                    'dst': message.get_attr('NDA_DST'),
-                    'state': message['state'],
-                    'flags': message['flags'],
-                }
-                for message in self.ipr.fdb('dump', ifindex=index)
-            ]
+            return self._reader.fdb_entries(index)
 
     def replace_fdb(self, name, index, mac, dst):
         """A permanent FDB entry of the device itself: mac -> remote dst (bridge fdb replace ... self permanent).
@@ -431,73 +335,29 @@ class Session(object):
         pyroute2 fills in state and flags only for add/append/del; without NTF_SELF a replace
         fails with EOPNOTSUPP, so both are given here.
         """
-        with reporting("setting FDB entry %s -> %s on link '%s'%s" % (mac, dst, name, self.where())):
-            self.ipr.fdb('replace', ifindex=index, lladdr=mac, dst=dst, state=NUD_PERMANENT | NUD_NOARP, flags=NTF_SELF)
+        self._change("setting FDB entry %s -> %s on link '%s'" % (mac, dst, name), 'fdb', 'replace', ifindex=index, lladdr=mac, dst=dst,
+                     state=NUD_PERMANENT | NUD_NOARP, flags=NTF_SELF)
 
     def delete_fdb(self, name, index, mac, dst):
-        with reporting("deleting FDB entry %s -> %s on link '%s'%s" % (mac, dst, name, self.where())):
-            self.ipr.fdb('del', ifindex=index, lladdr=mac, dst=dst)
+        self._change("deleting FDB entry %s -> %s on link '%s'" % (mac, dst, name), 'fdb', 'del', ifindex=index, lladdr=mac, dst=dst)
 
     # policy routing rules (routing_rule)
 
     def rules(self, family=AF_INET):
-        """Routing policy rules as dicts (see rule_from_message)."""
-        if self.light:
-            return self.dumper.rules(family)
+        """Routing policy rules as dicts (see _rtnl_dump.rule_from_data)."""
         with reporting('listing routing rules%s' % self.where()):
-            return [rule_from_message(message) for message in self.ipr.get_rules(family=family)]
+            return self._reader.rules(family)
 
     def add_rule(self, doing, **attributes):
-        with reporting(doing + self.where()):
-            self.ipr.rule('add', **attributes)
+        self._change(doing, 'rule', 'add', **attributes)
 
     def delete_rule(self, doing, **attributes):
-        with reporting(doing + self.where()):
-            self.ipr.rule('del', **attributes)
+        self._change(doing, 'rule', 'del', **attributes)
 
-    # routes (see also route_from_message)
+    # routes (see also _rtnl_dump.route_from_data)
 
     def replace_route(self, doing, **attributes):
-        with reporting(doing + self.where()):
-            self.ipr.route('replace', **attributes)
+        self._change(doing, 'route', 'replace', **attributes)
 
     def delete_route(self, doing, **attributes):
-        with reporting(doing + self.where()):
-            self.ipr.route('del', **attributes)
-
-
-def route_from_message(message):
-    """A plain dict for an RTM_NEWROUTE message; `dst` is None for a default route."""
-    table = message.get_attr('RTA_TABLE')
-    return {
-        'family': message['family'],
-        'dst': message.get_attr('RTA_DST'),
-        'prefixlen': message['dst_len'],
-        'gateway': message.get_attr('RTA_GATEWAY'),
-        'oif': message.get_attr('RTA_OIF'),
-        'prefsrc': message.get_attr('RTA_PREFSRC'),
-        'priority': message.get_attr('RTA_PRIORITY'),
-        'table': table if table is not None else message['table'],
-        'scope': message['scope'],
-        'proto': message['proto'],
-        'type': message['type'],
-        'flags': message['flags'],
-    }
-
-
-def rule_from_message(message):
-    """A plain dict for an RTM_NEWRULE message; absent selectors are None."""
-    table = message.get_attr('FRA_TABLE')
-    return {
-        'family': message['family'],
-        'priority': message.get_attr('FRA_PRIORITY') or 0,
-        'table': table if table is not None else message['table'],
-        'action': message['action'],
-        'src': message.get_attr('FRA_SRC'),
-        'src_len': message['src_len'],
-        'dst': message.get_attr('FRA_DST'),
-        'dst_len': message['dst_len'],
-        'iif': message.get_attr('FRA_IIFNAME'),
-        'oif': message.get_attr('FRA_OIFNAME'),
-        'fwmark': message.get_attr('FRA_FWMARK'),
-    }
+        self._change(doing, 'route', 'del', **attributes)

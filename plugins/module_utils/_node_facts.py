@@ -20,6 +20,8 @@ import struct
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI
 from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_report import docker_report
+from ansible_collections.linuxnet.fabric.plugins.module_utils._dpkg import installed_versions
+from ansible_collections.linuxnet.fabric.plugins.module_utils._files import readable_text
 from ansible_collections.linuxnet.fabric.plugins.module_utils._node_record import read_record, summary
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import parse_alias
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import RECORD_KEY_PREFIX, key_of, persisted_values
@@ -33,17 +35,9 @@ PROC_SYS = '/proc/sys'
 PROC_NET_ROUTE = '/proc/net/route'
 
 
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
 def default_route_interface(route_table=None):
     """The interface of the IPv4 default route with the lowest metric (/proc/net/route), or None."""
-    text = route_table if route_table is not None else _read(PROC_NET_ROUTE) or ''
+    text = route_table if route_table is not None else readable_text(PROC_NET_ROUTE) or ''
     best = None
     for line in text.splitlines()[1:]:
         fields = line.split()
@@ -72,7 +66,7 @@ def underlay():
         netmask = _ioctl_address(interface, SIOCGIFNETMASK)
     except OSError:
         return {}
-    mtu = _read(os.path.join(SYS_CLASS_NET, interface, 'mtu'))
+    mtu = readable_text(os.path.join(SYS_CLASS_NET, interface, 'mtu'))
     return {
         'interface': interface,
         'address': address,
@@ -89,7 +83,7 @@ def owned_endpoints(owner):
     except OSError:
         return found
     for name in names:
-        marker = parse_alias((_read(os.path.join(SYS_CLASS_NET, name, 'ifalias')) or '').strip())
+        marker = parse_alias((readable_text(os.path.join(SYS_CLASS_NET, name, 'ifalias')) or '').strip())
         if marker and marker['owner'] == owner:
             found.append({'name': marker['name'], 'netns': marker['netns'], 'host_interface': name,
                           'address': marker['address']})
@@ -98,27 +92,16 @@ def owned_endpoints(owner):
 
 def missing_packages(names, status_text=None):
     """The packages of `names` dpkg does not list as installed; None where there is no dpkg."""
-    text = status_text if status_text is not None else _read(DPKG_STATUS)
+    text = status_text if status_text is not None else readable_text(DPKG_STATUS)
     if text is None:
         return None
-    installed = set()
-    for block in text.split('\n\n'):
-        package = status = None
-        for line in block.splitlines():
-            if line.startswith('Package: '):
-                package = line[len('Package: '):].strip()
-            elif line.startswith('Status: '):
-                status = line[len('Status: '):].strip()
-        # "want flag status": held packages ("hold ok installed") and packages selected for removal
-        # ("deinstall ok installed") are installed too.
-        if package and status and status.split()[-1] == 'installed':
-            installed.add(package)
+    installed = installed_versions(text)
     return [name for name in names if name not in installed]
 
 
 def json_file(path):
     """The JSON object in a file; {} when there is none (or it is not JSON)."""
-    text = _read(path) if path else None
+    text = readable_text(path) if path else None
     try:
         value = json.loads(text) if text else {}
     except ValueError:
@@ -134,7 +117,7 @@ def pending_sysctls(wanted, persisted, record):
     """
     pending = []
     for name, value in sorted(wanted.items()):
-        now = _read(os.path.join(PROC_SYS, *key_of('sysctls', name)))
+        now = readable_text(os.path.join(PROC_SYS, *key_of('sysctls', name)))
         value = ' '.join(str(value).split())
         if now is None or ' '.join(now.split()) != value \
                 or (persisted is not None and persisted.get(name) != value) \
@@ -182,12 +165,12 @@ def recorded_fabric(path):
 
 def node_facts(owner=None, packages=(), record_file=None, persist_file=None, sysctls=None, fabric_record=None):
     record = json_file(record_file)
-    persisted = persisted_values(_read(persist_file)) if persist_file else {}
+    persisted = persisted_values(readable_text(persist_file)) if persist_file else {}
     pending = pending_sysctls(sysctls or {}, persisted if persist_file else None, record if record_file else None)
     return {
         'underlay': underlay(),
         'endpoints': owned_endpoints(owner) if owner else [],
-        'ip_forward': int((_read(os.path.join(PROC_SYS, 'net', 'ipv4', 'ip_forward')) or '0').strip() or 0),
+        'ip_forward': int((readable_text(os.path.join(PROC_SYS, 'net', 'ipv4', 'ip_forward')) or '0').strip() or 0),
         'missing_packages': missing_packages(list(packages)),
         'record': record,
         'persisted': persisted,

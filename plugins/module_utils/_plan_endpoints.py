@@ -22,6 +22,7 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._plan import Plan
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_link import managed_addresses
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_nat import normalise_rule, publish_rule, tag_of
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import dotted, sysctl_key
+from ansible_collections.linuxnet.fabric.plugins.module_utils._published_ports import parse_publish
 
 ALIAS_PREFIX = 'linuxnet.fabric endpoint '
 # Calico's link-local next hop: every routed container reaches the world through it, and the host
@@ -35,10 +36,6 @@ OWNER_PATTERN = re.compile(r'^[A-Za-z0-9_.-]{1,60}$')
 NAME_PATTERN = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
 # Docker's own rule for container names.
 DOCKER_NAME_PATTERN = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$')
-PUBLISH_PATTERN = re.compile(
-    r'^(?:(?P<host_address>\d{1,3}(?:\.\d{1,3}){3}):)?'
-    r'(?P<host_port>\d+(?:-\d+)?):(?P<container_port>\d+(?:-\d+)?)'
-    r'(?:/(?P<protocol>tcp|udp|sctp))?$')
 MAIN_TABLE = 254
 SCOPE_LINK = 253
 
@@ -80,36 +77,6 @@ def parse_alias(alias):
             'created_netns': fields.get('created_netns') == '1', 'attached': fields.get('attached') == '1',
             'sharers': [name for name in fields.get('sharers', '').split(',') if name],
             'address': fields.get('address')}
-
-
-def _port_range(option, spec, side, text):
-    """A side ('host' or 'container') of a publish spec: its first and last port."""
-    first, _separator, last = text.partition('-')
-    first = int(first)
-    last = int(last) if last else first
-    for port in (first, last):
-        if not 1 <= port <= 65535:
-            raise OptionError(option, "'%s': %s port %d is out of range (1..65535)" % (spec, side, port))
-    if last < first:
-        raise OptionError(option, "'%s': the %s port range %s ends before it starts" % (spec, side, text))
-    return first, last
-
-
-def parse_publish(option, text):
-    """'[host_address:]host_port[-end]:container_port[-end][/protocol]' -> dict."""
-    match = PUBLISH_PATTERN.match(str(text).strip())
-    if not match:
-        raise OptionError(option, "'%s' must look like 8080:80/tcp, 8000-8009:8000-8009/udp or 127.0.0.1:8080:80" % text)
-    host = _port_range(option, text, 'host', match.group('host_port'))
-    container = _port_range(option, text, 'container', match.group('container_port'))
-    if host[1] - host[0] != container[1] - container[0]:
-        raise OptionError(option, "'%s' maps %d host ports to %d container ports" % (
-            text, host[1] - host[0] + 1, container[1] - container[0] + 1))
-    host_address = match.group('host_address')
-    if host_address:
-        host_address = str(_validate.ip_address(option, host_address, version=4))
-    return {'protocol': match.group('protocol') or 'tcp', 'host_ports': host, 'container_ports': container,
-            'host_address': host_address, 'text': str(text).strip()}
 
 
 def endpoint_fields(item, where, published):
@@ -519,7 +486,7 @@ def desired_nat_rules(desired, nat_current, removed_names):
     if desired['state'] == 'present':
         for position, endpoint in enumerate(desired['endpoints']):
             for index, published in enumerate(endpoint['publish']):
-                rule = publish_rule(publish_rule_name(endpoint, published), published['text'], endpoint['address'][0],
+                rule = publish_rule(publish_rule_name(endpoint, published), published, endpoint['address'][0],
                                     option='endpoints[%d].publish[%d]' % (position, index))
                 rules.append(rule)
                 wanted.add(rule['name'])

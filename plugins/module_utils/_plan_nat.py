@@ -259,28 +259,19 @@ def checked_to_port(option, host_port, to_port):
     return to_port
 
 
-PUBLISH_PATTERN = re.compile(r'^(?:(?P<address>[0-9.]+):)?(?P<host>[0-9-]+):(?P<target>[0-9-]+)(?:/(?P<protocol>[a-z]+))?$')
-
-
-def publish_rule(name, publish, to_address, option='publish'):
-    """The dnat rule for a Docker-style published port, e.g. publish_rule('web-8080', '8080:80/tcp', '10.0.0.2').
-
-    `publish` is '[host address:]host port[-end]:target port[-end][/tcp|udp|sctp]' (tcp when
-    no protocol is given), as in `docker run -p`; the rule's hairpin masquerade is part of its
-    rendering. Messages name `option`. A random host port (Docker's '80' or 'ip::80') is not
-    supported: a rule needs a fixed host port.
+def publish_rule(name, published, to_address, option='publish'):
+    """The dnat rule for a published port: `published` as _published_ports.parse_publish returns
+    it (e.g. for '8080:80/tcp'), to `to_address`. The rule's hairpin masquerade is part of its
+    rendering. Messages name `option`.
     """
-    match = PUBLISH_PATTERN.match(str(publish).strip())
-    if not match:
-        raise OptionError(option, "'%s' is not like [host address:]host port:target port[/protocol], e.g. 8080:80/tcp" % publish)
     return normalise_rule({
         'name': name,
         'kind': 'dnat',
-        'protocol': match.group('protocol') or 'tcp',
-        'host_address': match.group('address'),
-        'host_port': match.group('host'),
+        'protocol': published['protocol'],
+        'host_address': published['host_address'],
+        'host_port': port_text(published['host_ports']),
         'to_address': to_address,
-        'to_port': match.group('target'),
+        'to_port': port_text(published['container_ports']),
     }, option_prefix='%s.' % option)
 
 

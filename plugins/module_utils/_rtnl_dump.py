@@ -1,28 +1,27 @@
 # -*- coding: utf-8 -*-
 # Copyright: linuxnet.fabric contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read-only rtnetlink dumps of links, addresses, routes, rules, neighbours and FDB entries,
-parsed with the standard library.
+"""The collection's rtnetlink decoder: every read of links, addresses, routes, rules, neighbours
+and FDB entries, parsed with the standard library.
 
-The endpoints reader visits every container namespace (one per endpoint) for its links,
-addresses and main-table routes. Decoding those dumps with pyroute2 cost most of a no-change
-run of a hundred endpoints (about 2.5 ms per namespace, nearly all of it generic attribute
-decoding); these few messages need a handful of fixed-layout fields, parsed here in a fraction
-of that; _netlink's light sessions (fabric_node) read the node namespace through it too. The
-results have the shapes of _netlink's (link_from_message, route_from_message,
-rule_from_message), but links carry only the bridge, bridge-port and vxlan options in `info_data`
-and `port_data`. Everything that changes the kernel stays with pyroute2.
+Reads never go through pyroute2, so what a read returns does not depend on the pyroute2 version a
+node has (Debian 12's 0.7.2 or PyPI's 0.9.x), and a run that changes nothing never imports it;
+pyroute2 only builds the requests that change the kernel (_netlink.Session). Only the fields the
+planners use are decoded: decoding whole messages with pyroute2 cost most of a no-change run over
+a hundred endpoints (about 2.5 ms per namespace, nearly all of it generic attribute decoding),
+and each link message carries dozens of attributes. A planner that needs another field adds it
+here (the IFLA_* numbers, INFO_DATA and PORT_DATA for a kind's own options); the integration
+target netlink_readers checks every decoded field against pyroute2's reading of the same
+namespace, with both pyroute2 versions.
 """
 
 from __future__ import annotations
 
-import errno
 import os
 import socket
 import struct
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns
-from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
 
 NETLINK_ROUTE = 0
 NLM_F_REQUEST = 0x1
@@ -42,7 +41,7 @@ NLA_F_MASK = 0x3fff  # attribute type without the NESTED and NET_BYTEORDER flags
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER = 1, 3, 4, 5, 10
 IFLA_OPERSTATE, IFLA_LINKINFO, IFLA_IFALIAS, IFLA_LINK_NETNSID = 16, 18, 20, 37
 IFLA_INFO_KIND, IFLA_INFO_DATA, IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA = 1, 2, 4, 5
-# The kind-specific options light readers decode, under pyroute2's names: a bridge's STP and VLAN
+# The kind-specific options decoded, under pyroute2's names: a bridge's STP and VLAN
 # filtering, a bridge port's hairpin mode, a vxlan's fixed settings and learning (what the bridge,
 # endpoints and vxlan planners compare).
 INFO_DATA = {
@@ -110,7 +109,7 @@ def _mac(value):
 
 
 def _options(data, table):
-    """{pyroute2 name: value} of the attributes of `table` ({type: (name, 'u8'|'u32')}) in data."""
+    """{pyroute2 name: value} of the attributes of `table` ({type: (name, 'u8'|'u32'|'ipv4'|'be16')}) in data."""
     if not data or not table:
         return {}
     options = {}
@@ -129,7 +128,7 @@ def _options(data, table):
 
 
 def link_from_data(payload):
-    """A link dict (as _netlink.link_from_message) from the payload of an RTM_NEWLINK message;
+    """A link dict from the payload of an RTM_NEWLINK message;
     `info_data` and `port_data` hold only the options of INFO_DATA and PORT_DATA."""
     _family, _type, index, flags, _change = IFINFOMSG.unpack_from(payload)
     found = attributes(payload, IFINFOMSG.size)
@@ -163,7 +162,7 @@ def address_from_data(payload):
 
 
 def route_from_data(payload):
-    """A route dict (as _netlink.route_from_message) from the payload of an RTM_NEWROUTE message."""
+    """A route dict from the payload of an RTM_NEWROUTE message; `dst` is None for a default route."""
     family, dst_len, _src_len, _tos, table, proto, scope, kind, flags = RTMSG.unpack_from(payload)
     found = attributes(payload, RTMSG.size)
     table_attribute = _u32(found.get(RTA_TABLE))
@@ -184,7 +183,7 @@ def route_from_data(payload):
 
 
 def rule_from_data(payload):
-    """A rule dict (as _netlink.rule_from_message) from the payload of an RTM_NEWRULE message."""
+    """A rule dict from the payload of an RTM_NEWRULE message; absent selectors are None."""
     family, dst_len, src_len, _tos, table, _res1, _res2, action, _flags = FIB_RULE_HDR.unpack_from(payload)
     found = attributes(payload, FIB_RULE_HDR.size)
     table_attribute = _u32(found.get(FRA_TABLE))
@@ -230,24 +229,25 @@ def messages(data):
         offset += (length + 3) & ~3
 
 
-class Dumper(object):
-    """One raw rtnetlink socket, opened in a namespace (None: the caller's own)."""
+class Reader(object):
+    """One raw rtnetlink socket, opened in a namespace (None: the caller's own), for reads.
+
+    Failures are raised as they come (OSError, _netns.NamespaceError): _netlink.Session turns
+    them into messages naming what was being done.
+    """
 
     def __init__(self, netns=None):
-        self.netns = netns
         self.sequence = 0
-        where = _netns.describe(netns) if netns else 'the current network namespace'
-        try:
-            if netns:
-                with _netns.entered(netns):
-                    self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
-            else:
+        if netns:
+            with _netns.entered(netns):
                 self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
+        else:
+            self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
+        try:
             self.sock.bind((0, 0))
-        except OSError as error:
-            raise FabricError('opening a netlink socket in %s failed: %s' % (where, error.strerror or error))
-        except _netns.NamespaceError as error:
-            raise FabricError('opening a netlink socket in %s failed: %s' % (where, error))
+        except OSError:
+            self.sock.close()
+            raise
 
     def close(self):
         self.sock.close()
@@ -258,57 +258,72 @@ class Dumper(object):
     def __exit__(self, *exc_info):
         self.close()
 
-    def dump(self, request_type, header, reply_type, doing):
-        """The payloads of the reply messages of one dump request."""
+    def _send(self, request_type, flags, body):
         self.sequence += 1
-        request = NLMSGHDR.pack(NLMSGHDR.size + len(header), request_type, NLM_F_REQUEST | NLM_F_DUMP, self.sequence, 0) + header
+        self.sock.send(NLMSGHDR.pack(NLMSGHDR.size + len(body), request_type, flags, self.sequence, 0) + body)
+
+    def dump(self, request_type, header, reply_type):
+        """The payloads of the reply messages of one dump request."""
+        self._send(request_type, NLM_F_REQUEST | NLM_F_DUMP, header)
         payloads = []
-        try:
-            self.sock.send(request)
-            while True:
-                # The kernel sends a dump in chunks of at most 32 KiB (one per read).
-                data = self.sock.recv(RECEIVE_BUFFER)
-                for kind, payload in messages(data):
-                    if kind == NLMSG_DONE:
-                        return payloads
-                    if kind == reply_type:
-                        payloads.append(payload)
-        except OSError as error:
-            where = ' in %s' % _netns.describe(self.netns) if self.netns else ''
-            if error.errno == errno.EINTR:
-                raise FabricError('%s%s was interrupted' % (doing, where))
-            raise FabricError('%s%s failed: %s' % (doing, where, error.strerror or error))
+        while True:
+            # The kernel sends a dump in chunks of at most 32 KiB (one per read).
+            for kind, payload in messages(self.sock.recv(RECEIVE_BUFFER)):
+                if kind == NLMSG_DONE:
+                    return payloads
+                if kind == reply_type:
+                    payloads.append(payload)
+
+    def get(self, request_type, body, reply_type):
+        """The payload of the one reply to a request for one object; OSError when the kernel
+        answers with an error (ENODEV: no such link)."""
+        self._send(request_type, NLM_F_REQUEST, body)
+        while True:
+            for kind, payload in messages(self.sock.recv(RECEIVE_BUFFER)):
+                if kind == reply_type:
+                    return payload
 
     def links(self):
         """{name: link dict} of the namespace."""
-        payloads = self.dump(RTM_GETLINK, IFINFOMSG.pack(AF_UNSPEC, 0, 0, 0, 0), RTM_NEWLINK, 'listing links')
+        payloads = self.dump(RTM_GETLINK, IFINFOMSG.pack(AF_UNSPEC, 0, 0, 0, 0), RTM_NEWLINK)
         return dict((link['name'], link) for link in map(link_from_data, payloads))
+
+    def link(self, name):
+        """The link dict of link `name` (one request, no dump); OSError ENODEV when there is none."""
+        value = name.encode('utf-8') + b'\0'
+        padding = b'\0' * (-len(value) % 4)
+        body = IFINFOMSG.pack(AF_UNSPEC, 0, 0, 0, 0) + NLATTR.pack(NLATTR.size + len(value), IFLA_IFNAME) + value + padding
+        return link_from_data(self.get(RTM_GETLINK, body, RTM_NEWLINK))
+
+    def link_by_index(self, index):
+        """The link dict of the link with this index; OSError ENODEV when there is none."""
+        return link_from_data(self.get(RTM_GETLINK, IFINFOMSG.pack(AF_UNSPEC, 0, index, 0, 0), RTM_NEWLINK))
 
     def addresses(self, index=None):
         """Address dicts, optionally of one link."""
-        payloads = self.dump(RTM_GETADDR, IFADDRMSG.pack(AF_UNSPEC, 0, 0, 0, 0), RTM_NEWADDR, 'listing addresses')
+        payloads = self.dump(RTM_GETADDR, IFADDRMSG.pack(AF_UNSPEC, 0, 0, 0, 0), RTM_NEWADDR)
         found = map(address_from_data, payloads)
         return [address for address in found if index is None or address['index'] == index]
 
     def routes(self, family=AF_UNSPEC, table=None):
         """Route dicts of a family, optionally of one table."""
-        payloads = self.dump(RTM_GETROUTE, RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0), RTM_NEWROUTE, 'listing routes')
+        payloads = self.dump(RTM_GETROUTE, RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0), RTM_NEWROUTE)
         found = map(route_from_data, payloads)
         return [route for route in found if table is None or route['table'] == table]
 
     def neighbours(self, index):
         """Neighbour entries {family, dst, mac, state, flags} of one link (IPv4 and IPv6)."""
-        payloads = self.dump(RTM_GETNEIGH, NDMSG.pack(AF_UNSPEC, 0, 0, 0, 0), RTM_NEWNEIGH, 'listing neighbours')
+        payloads = self.dump(RTM_GETNEIGH, NDMSG.pack(AF_UNSPEC, 0, 0, 0, 0), RTM_NEWNEIGH)
         return [dict((key, entry[key]) for key in ('family', 'dst', 'mac', 'state', 'flags'))
                 for entry in map(neighbour_from_data, payloads) if entry['index'] == index and entry['family'] != AF_BRIDGE]
 
     def fdb_entries(self, index):
         """Forwarding database entries {mac, dst, state, flags} of one link."""
-        payloads = self.dump(RTM_GETNEIGH, NDMSG.pack(AF_BRIDGE, 0, 0, 0, 0), RTM_NEWNEIGH, 'listing FDB entries')
+        payloads = self.dump(RTM_GETNEIGH, NDMSG.pack(AF_BRIDGE, 0, 0, 0, 0), RTM_NEWNEIGH)
         return [dict((key, entry[key]) for key in ('mac', 'dst', 'state', 'flags'))
                 for entry in map(neighbour_from_data, payloads) if entry['index'] == index and entry['family'] == AF_BRIDGE]
 
     def rules(self, family=AF_INET):
         """Rule dicts of a family."""
-        payloads = self.dump(RTM_GETRULE, FIB_RULE_HDR.pack(family, 0, 0, 0, 0, 0, 0, 0, 0), RTM_NEWRULE, 'listing routing rules')
+        payloads = self.dump(RTM_GETRULE, FIB_RULE_HDR.pack(family, 0, 0, 0, 0, 0, 0, 0, 0), RTM_NEWRULE)
         return [rule for rule in map(rule_from_data, payloads) if rule['family'] == family]

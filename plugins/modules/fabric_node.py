@@ -246,7 +246,7 @@ def main():
     )
     with _common.failing_on_errors(module), _common.node_lock(module, 'linuxnet.fabric.fabric_node'):
         # pyroute2 is loaded only to change something: a run with nothing to do reads through the
-        # standard library (light sessions), which is most of what keeps a no-change site.yml fast.
+        # standard library (_rtnl_dump), which is most of what keeps a no-change site.yml fast.
         require_pyroute2(module, load=False)
         result = run_node(module.params, module.run_command, module.check_mode, record_path=module.params['record'] or None)
     module.exit_json(**result)

@@ -13,7 +13,6 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints im
     desired_endpoints,
     host_interface_name,
     parse_alias,
-    parse_publish,
     plan_endpoints,
 )
 
@@ -74,24 +73,6 @@ def test_alias_round_trip():
     assert parse_alias(alias_for('o1', dict(endpoint, sharers=['side', 'logs'])))['sharers'] == ['logs', 'side']
     assert parse_alias('some other alias') is None
     assert parse_alias(None) is None
-
-
-@pytest.mark.parametrize('text, expected', [
-    ('8080:80/tcp', ('tcp', (8080, 8080), (80, 80), None)),
-    ('8080:80', ('tcp', (8080, 8080), (80, 80), None)),
-    ('5353:53/udp', ('udp', (5353, 5353), (53, 53), None)),
-    ('8000-8009:9000-9009/tcp', ('tcp', (8000, 8009), (9000, 9009), None)),
-    ('203.0.113.5:8443:443', ('tcp', (8443, 8443), (443, 443), '203.0.113.5')),
-])
-def test_parse_publish(text, expected):
-    rule = parse_publish('publish', text)
-    assert (rule['protocol'], rule['host_ports'], rule['container_ports'], rule['host_address']) == expected
-
-
-@pytest.mark.parametrize('text', ['80', '8080:80/icmp', '0:80', '70000:80', '8009-8000:80', '8000-8009:80', '999.1.1.1:80:80'])
-def test_parse_publish_rejects(text):
-    with pytest.raises(OptionError):
-        parse_publish('publish', text)
 
 
 def test_new_bridge_endpoint_plan():

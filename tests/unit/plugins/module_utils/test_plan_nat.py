@@ -17,7 +17,6 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_nat import (
     normalise_rule,
     parse_tag,
     plan_rules,
-    publish_rule,
     rendered_entries,
     tag_of,
 )
@@ -109,30 +108,6 @@ def test_option_prefix_names_the_element():
     with pytest.raises(OptionError) as raised:
         normalise_rule(dict(DNAT, host_port=99999), option_prefix='publish[1].')
     assert str(raised.value).startswith("option 'publish[1].host_port' ")
-
-
-@pytest.mark.parametrize('publish, expected', [
-    ('8080:80', {'protocol': 'tcp', 'host_port': (8080, 8080), 'to_port': (80, 80), 'host_address': None}),
-    ('8080:80/udp', {'protocol': 'udp'}),
-    ('192.0.2.1:8000-8001:9000-9001/sctp', {'host_address': '192.0.2.1', 'host_port': (8000, 8001), 'to_port': (9000, 9001)}),
-])
-def test_publish_rule(publish, expected):
-    published = publish_rule('p', publish, '10.0.0.2')
-    assert published['kind'] == 'dnat' and published['to_address'] == '10.0.0.2'
-    for key, value in expected.items():
-        assert published[key] == value
-
-
-@pytest.mark.parametrize('publish, option', [
-    ('80', 'ports[0]'),
-    ('192.0.2.1::80', 'ports[0]'),
-    ('8080:80/icmp', 'ports[0].protocol'),
-    ('8080:80000', 'ports[0].to_port'),
-])
-def test_publish_rule_rejects(publish, option):
-    with pytest.raises(OptionError) as raised:
-        publish_rule('p', publish, '10.0.0.2', option='ports[0]')
-    assert raised.value.option == option
 
 
 # --- tags ----------------------------------------------------------------------------------------

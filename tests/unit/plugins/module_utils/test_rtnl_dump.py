@@ -77,7 +77,7 @@ def test_link_from_data_without_attributes_gives_none():
     ('vxlan', attribute(1, u32(42)) + attribute(3, u32(2)) + attribute(4, socket.inet_aton('10.88.0.11')) + attribute(7, b'\x00')
      + attribute(15, b'\x21\x18') + attribute(2, socket.inet_aton('239.1.1.1')), None, b'',
      {'IFLA_VXLAN_ID': 42, 'IFLA_VXLAN_LINK': 2, 'IFLA_VXLAN_LOCAL': '10.88.0.11', 'IFLA_VXLAN_LEARNING': 0, 'IFLA_VXLAN_PORT': 8472}, {}),
-    # Options of other kinds are not decoded by light readers.
+    # Options of other kinds are not decoded.
     ('macvlan', attribute(1, u32(4)), None, b'', {}, {}),
     ('veth', b'', 'bond', attribute(4, b'\x01'), {}, {}),
 ])
@@ -168,3 +168,64 @@ def neighbour_payload(family, index, state, flags, destination=None, mac=None):
 ])
 def test_neighbour_from_data(payload, expected):
     assert rtnl.neighbour_from_data(payload) == expected
+
+
+class FakeSocket(object):
+    """Records what a Reader sends and answers with prepared reads (one buffer per recv)."""
+
+    def __init__(self, *reads):
+        self.sent = []
+        self.reads = list(reads)
+
+    def send(self, data):
+        self.sent.append(data)
+
+    def recv(self, _size):
+        return self.reads.pop(0)
+
+
+def reader_answering(*reads):
+    reader = rtnl.Reader.__new__(rtnl.Reader)
+    reader.sequence = 0
+    reader.sock = FakeSocket(*reads)
+    return reader
+
+
+def request_of(data):
+    """(type, flags, body) of a sent request."""
+    length, kind, flags, _sequence, _pid = rtnl.NLMSGHDR.unpack_from(data)
+    assert length == len(data)
+    return kind, flags, data[rtnl.NLMSGHDR.size:]
+
+
+def test_a_link_by_name_is_one_request_with_its_name_and_no_dump():
+    reader = reader_answering(message(rtnl.RTM_NEWLINK, link_payload(index=12)))
+    assert reader.link('eth0')['index'] == 12
+    kind, flags, body = request_of(reader.sock.sent[0])
+    assert (kind, flags) == (rtnl.RTM_GETLINK, rtnl.NLM_F_REQUEST)
+    assert body == rtnl.IFINFOMSG.pack(0, 0, 0, 0, 0) + attribute(rtnl.IFLA_IFNAME, b'eth0\0')
+
+
+def test_a_link_by_index_asks_for_the_index():
+    reader = reader_answering(message(rtnl.RTM_NEWLINK, link_payload(index=7)))
+    assert reader.link_by_index(7)['name'] == 'eth0'
+    assert request_of(reader.sock.sent[0]) == (rtnl.RTM_GETLINK, rtnl.NLM_F_REQUEST, rtnl.IFINFOMSG.pack(0, 0, 7, 0, 0))
+
+
+@pytest.mark.parametrize('lookup', [lambda reader: reader.link('nope'), lambda reader: reader.link_by_index(99)], ids=['name', 'index'])
+def test_a_missing_link_is_the_kernels_enodev(lookup):
+    reader = reader_answering(message(rtnl.NLMSG_ERROR, struct.pack('=i', -errno.ENODEV) + b'\0' * 16))
+    with pytest.raises(OSError) as raised:
+        lookup(reader)
+    assert raised.value.errno == errno.ENODEV
+
+
+def test_a_dump_reads_until_done_across_reads_and_skips_other_types():
+    first = message(rtnl.RTM_NEWLINK, link_payload(index=1)) + message(rtnl.RTM_NEWADDR, b'\0' * 8)
+    second = message(rtnl.RTM_NEWLINK, link_payload(index=2)) + message(rtnl.NLMSG_DONE, u32(0))
+    reader = reader_answering(first, second)
+    payloads = reader.dump(rtnl.RTM_GETLINK, b'', rtnl.RTM_NEWLINK)
+    assert [rtnl.link_from_data(payload)['index'] for payload in payloads] == [1, 2]
+    assert reader.sock.reads == []
+    kind, flags, _body = request_of(reader.sock.sent[0])
+    assert (kind, flags) == (rtnl.RTM_GETLINK, rtnl.NLM_F_REQUEST | rtnl.NLM_F_DUMP)
