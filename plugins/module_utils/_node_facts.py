@@ -147,8 +147,8 @@ def docker_facts(socket_path):
     if not api.ping():
         return {'running': False}
     containers = []
-    for summary in api.containers():
-        inspected = api.container(summary['Id'])
+    for listed in api.containers():
+        inspected = api.container(listed['Id'])
         if inspected is not None:
             containers.append(inspected)
     pids = [item['State']['Pid'] for item in containers if (item.get('State') or {}).get('Running') and item['State'].get('Pid')]
