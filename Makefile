@@ -2,7 +2,8 @@
 #   make demo      install everything, build the 3-node lab, deploy the fabric (site.yml), verify it
 #                  (FABRIC_MODE=overlay|routed|bridge_nat overrides the inventory's fabric_mode;
 #                  LAB_DOCKER=false builds nodes without dockerd, for machines where it cannot run)
-#   make test      every test: units, lint, sanity, integration, galaxy install, molecule
+#   make test      every test: units, lint, sanity, integration, galaxy install, molecule, test-oldest
+#   make test-oldest  units, sanity and molecule's bridge_nat with the oldest supported ansible-core
 #   make lab-down  remove the lab
 #   make verify    print the lab fabric's reachability matrix (playbooks/verify.yml)
 #   make teardown  remove the fabric from the lab nodes (playbooks/teardown.yml)
@@ -33,7 +34,20 @@ TARBALL := $(BUILD)/linuxnet-fabric-$(VERSION).tar.gz
 APT_PACKAGES := $(shell awk '/^[a-z0-9]/ {print $$1}' bindep.txt)
 # ansible-test keeps its virtual environments and caches under $HOME/.ansible/test.
 ANSIBLE_TEST_HOME := $(BUILD)/ansible-test-home
+# The script's name carries the pip version each ansible-test pins: 24.2 (2.19), 23.1.2 (2.16).
 ANSIBLE_TEST_GET_PIP := $(ANSIBLE_TEST_HOME)/.ansible/test/cache/get_pip_24_2.py
+OLDEST_ANSIBLE_TEST_GET_PIP := $(ANSIBLE_TEST_HOME)/.ansible/test/cache/get_pip_23_1_2.py
+# The oldest ansible-core the collection supports (meta/runtime.yml), in a venv of its own with the
+# packages of requirements-oldest.txt, and a collections path and Ansible home of its own (molecule
+# installs the collection under ANSIBLE_HOME too), apart from the newest's.
+OLDEST_VENV ?= $(BUILD)/venv-oldest
+OLDEST_COLLECTIONS := $(BUILD)/collections-oldest
+OLDEST_ANSIBLE_HOME := $(BUILD)/ansible-home-oldest
+# The scenario of a user's first deploy: make demo's fabric.
+OLDEST_SCENARIO ?= bridge_nat
+# Commands that run with the oldest ansible-core: its venv first on PATH, its collections path.
+OLDEST_ENV := PATH=$(OLDEST_VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(OLDEST_COLLECTIONS) \
+	ANSIBLE_HOME=$(OLDEST_ANSIBLE_HOME)
 # Modules run by the integration targets: with the venv's pyroute2 (PyPI 0.9.x) and with the OS
 # Python's python3-pyroute2 (0.7.2 on Debian 12).
 # The integration targets run once with the venv's Python (PyPI's pyroute2 0.9.x); those whose
@@ -49,8 +63,9 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help deps system-deps venv install demo lab lab-down verify teardown test units lint sanity integration \
-	galaxy-check molecule tree clean bench-endpoints bench-fabric bench-overlay bench-docker bench-scale
+.PHONY: help deps system-deps venv venv-oldest install demo lab lab-down verify teardown test units lint sanity \
+	integration galaxy-check molecule test-oldest units-oldest sanity-oldest molecule-oldest tree clean \
+	bench-endpoints bench-fabric bench-overlay bench-docker bench-scale
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -80,6 +95,13 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	touch $@
 
 venv: $(VENV)/.installed
+
+$(OLDEST_VENV)/.installed: requirements-oldest.txt
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/pip install -q -r requirements-oldest.txt
+	touch $@
+
+venv-oldest: $(OLDEST_VENV)/.installed
 
 deps: system-deps venv
 
@@ -114,14 +136,16 @@ lab-down: venv install
 
 ## Tests ------------------------------------------------------------------------------------------
 
-test: deps install units lint sanity integration galaxy-check molecule
+test: deps install units lint sanity integration galaxy-check molecule test-oldest
 	@echo "make test: all passed"
 
 # In a network namespace of their own: a unit test that reached for the host's network state
 # would see an empty one (tests/unit/conftest.py refuses host reads in the first place).
+UNITS = if unshare --net true 2>/dev/null; then unshare --net $(1) -m pytest -q -p no:cacheprovider tests/unit; \
+	else $(1) -m pytest -q -p no:cacheprovider tests/unit; fi
+
 units: venv
-	@if unshare --net true 2>/dev/null; then unshare --net python -m pytest -q -p no:cacheprovider tests/unit; \
-	else python -m pytest -q -p no:cacheprovider tests/unit; fi
+	@$(call UNITS,python)
 
 lint: venv install
 	ansible-lint --profile production
@@ -138,11 +162,15 @@ tree:
 
 # ansible-test downloads a pip bootstrap script from a host this machine may not reach; the
 # stand-in installs the same pip from the package index instead.
-$(ANSIBLE_TEST_GET_PIP): tests/utils/ansible_test_get_pip.py
+$(ANSIBLE_TEST_GET_PIP) $(OLDEST_ANSIBLE_TEST_GET_PIP): tests/utils/ansible_test_get_pip.py
 	mkdir -p $(dir $@)wheels
 	cp $< $@
 	@# The pinned pip as a local wheel, when the index can be reached: later runs need no network.
-	pip download --quiet --no-deps --dest $(dir $@)wheels pip==24.2 || echo "pip 24.2 not downloaded; ansible-test will ask the index"
+	pip download --quiet --no-deps --dest $(dir $@)wheels pip==$(PIP_OF_GET_PIP) \
+		|| echo "pip $(PIP_OF_GET_PIP) not downloaded; ansible-test will ask the index"
+
+# get_pip_23_1_2.py -> 23.1.2
+PIP_OF_GET_PIP = $(subst _,.,$(patsubst get_pip_%.py,%,$(notdir $@)))
 
 sanity: venv tree $(ANSIBLE_TEST_GET_PIP)
 	cd $(TREE) && HOME=$(ANSIBLE_TEST_HOME) ansible-test sanity --venv --python 3.11 --requirements --color no
@@ -161,6 +189,24 @@ galaxy-check: install
 
 molecule: deps install
 	molecule test --all
+
+# The oldest supported ansible-core (requirements-oldest.txt): the units, its own sanity rules, and
+# one molecule scenario deployed with it. The other suites run with the newest only.
+test-oldest: units-oldest sanity-oldest molecule-oldest
+	@echo "test-oldest: passed with $$($(OLDEST_VENV)/bin/ansible --version | head -1)"
+
+units-oldest: venv-oldest
+	@$(call UNITS,$(OLDEST_VENV)/bin/python)
+
+sanity-oldest: venv-oldest tree $(OLDEST_ANSIBLE_TEST_GET_PIP)
+	cd $(TREE) && HOME=$(ANSIBLE_TEST_HOME) $(OLDEST_ENV) ansible-test sanity --venv --python 3.11 --requirements --color no
+
+# The tarball make install built, installed the way a user of the oldest ansible-core installs it.
+molecule-oldest: deps venv-oldest install
+	rm -rf $(OLDEST_COLLECTIONS) $(OLDEST_ANSIBLE_HOME)
+	$(OLDEST_ENV) ansible-galaxy collection install --no-deps -p $(OLDEST_COLLECTIONS) $(TARBALL) >/dev/null
+	@echo "== molecule $(OLDEST_SCENARIO) with $$($(OLDEST_ENV) ansible-playbook --version | head -1)"
+	$(OLDEST_ENV) molecule test -s $(OLDEST_SCENARIO)
 
 ## Benchmarks (print tables; not part of make test) ---------------------------------------------------
 
