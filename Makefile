@@ -10,6 +10,7 @@
 #   make bench-fabric     site.yml on 3 lab nodes vs a hand-written script; iperf3 per fabric
 #   make bench-overlay    leases (200 concurrent, 1000 sequential), overlay vs bridge_nat, iperf3 vs VXLAN by hand
 #   make bench-docker     iperf3 between Docker containers on two nodes: the fabric's path vs the same by hand
+#   make mutation  mutation check of the planners (plugins/module_utils/_plan_*.py): a report, not part of make test
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -49,7 +50,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help deps system-deps venv install demo lab lab-down verify teardown test units lint sanity integration \
-	galaxy-check molecule tree clean bench-endpoints bench-fabric bench-overlay bench-docker
+	galaxy-check molecule mutation tree clean bench-endpoints bench-fabric bench-overlay bench-docker
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -160,6 +161,15 @@ galaxy-check: install
 
 molecule: deps install
 	molecule test --all
+
+# Flip comparisons, and/or, not, booleans and integer constants in each planner, one at a time, and
+# run the unit tests that import it: prints mutants killed and survived per file, and the survivors.
+# MUTATION_LIMIT mutants per file at most (0: all), chosen the same way on every run.
+MUTATION_LIMIT ?= 20
+
+mutation: venv
+	@if unshare --net true 2>/dev/null; then unshare --net python tests/mutation/run.py --limit $(MUTATION_LIMIT); \
+	else python tests/mutation/run.py --limit $(MUTATION_LIMIT); fi
 
 ## Benchmarks (print tables; not part of make test) ---------------------------------------------------
 
