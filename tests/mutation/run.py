@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: linuxnet.fabric contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -245,7 +244,7 @@ def run_mutants(copies, relative, original, indices, tests, timeout):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('files', nargs='*', help='planner files (default: plugins/module_utils/_plan_*.py)')
     parser.add_argument('--limit', type=int, default=20, help='mutants per file at most (0: all)')
     parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1)
