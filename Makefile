@@ -12,6 +12,7 @@
 #   make bench-overlay    leases (200 concurrent, 1000 sequential), overlay vs bridge_nat, iperf3 vs VXLAN by hand
 #   make bench-docker     iperf3 between Docker containers on two nodes: the fabric's path vs the same by hand
 #   make bench-scale      the plan for 1000/5000 nodes; 999 routes, 999 VXLAN peers, 1000 published ports on a node
+#   make mutation  mutation check of the planners (plugins/module_utils/_plan_*.py): a report, not part of make test
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -64,7 +65,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help deps system-deps venv venv-oldest install demo lab lab-down verify teardown test units lint sanity \
-	integration galaxy-check molecule test-oldest units-oldest sanity-oldest molecule-oldest tree clean \
+	integration galaxy-check molecule mutation test-oldest units-oldest sanity-oldest molecule-oldest tree clean \
 	bench-endpoints bench-fabric bench-overlay bench-docker bench-scale
 
 help:
@@ -207,6 +208,15 @@ molecule-oldest: deps venv-oldest install
 	$(OLDEST_ENV) ansible-galaxy collection install --no-deps -p $(OLDEST_COLLECTIONS) $(TARBALL) >/dev/null
 	@echo "== molecule $(OLDEST_SCENARIO) with $$($(OLDEST_ENV) ansible-playbook --version | head -1)"
 	$(OLDEST_ENV) molecule test -s $(OLDEST_SCENARIO)
+
+# Flip comparisons, and/or, not, booleans and integer constants in each planner, one at a time, and
+# run the unit tests that import it: prints mutants killed and survived per file, and the survivors.
+# MUTATION_LIMIT mutants per file at most (0: all), chosen the same way on every run.
+MUTATION_LIMIT ?= 20
+
+mutation: venv
+	@if unshare --net true 2>/dev/null; then unshare --net python tests/mutation/run.py --limit $(MUTATION_LIMIT); \
+	else python tests/mutation/run.py --limit $(MUTATION_LIMIT); fi
 
 ## Benchmarks (print tables; not part of make test) ---------------------------------------------------
 

@@ -284,6 +284,16 @@ def fabric_verify_report(results, expectations, max_columns=30):
             failures.append('%s -> %s: %s (expected %s; %s)' % (
                 source, destination, verdict, 'an answer' if expect is None else 'source ' + expect,
                 result.get('error') or 'seen as %s' % result.get('seen_source')))
+    # A path that was planned but has no result (its node left out, or its probe list lost on the
+    # way) would otherwise vanish from the matrix and the run pass without it.
+    probed = set(result['label'] for result in results)
+    for label in sorted(set(expectations) - probed):
+        source, destination = label.split('|', 1)
+        rows += [] if source in rows else [source]
+        columns += [] if destination in columns else [destination]
+        cells[(source, destination)] = 'NOT PROBED'
+        failures.append('%s -> %s: NOT PROBED (expected %s)' % (
+            source, destination, 'an answer' if expectations[label] is None else 'source ' + expectations[label]))
     summary = _summary(cells) if cells else ''
     table = _table(rows, columns, cells) if len(columns) <= max_columns else (
         'per node pair (%d destinations are too many for one column each):\n%s' % (len(columns), summary))

@@ -56,10 +56,11 @@ class HostAccess(AssertionError):
 
 
 # Where a unit test may read: its own files (the repository, temporary directories) and Python's
-# (the interpreter's prefixes and import path, for modules imported lazily).
-_ALLOWED_ROOTS = tuple(sorted(set(os.path.realpath(path) for path in [
-    REPOSITORY, COLLECTIONS_ROOT, tempfile.gettempdir(), sys.prefix, sys.base_prefix, sys.exec_prefix,
-] + [entry for entry in sys.path if entry and os.path.isabs(entry)])))
+# (the interpreter's prefixes and import path, for modules imported lazily). Each as given and
+# resolved: a virtual environment reached through a symbolic link is opened by either path.
+_ROOTS = [REPOSITORY, COLLECTIONS_ROOT, tempfile.gettempdir(), sys.prefix, sys.base_prefix, sys.exec_prefix] + [
+    entry for entry in sys.path if entry and os.path.isabs(entry)]
+_ALLOWED_ROOTS = tuple(sorted(set([os.path.abspath(path) for path in _ROOTS] + [os.path.realpath(path) for path in _ROOTS])))
 _guard = {'active': False}
 
 

@@ -67,6 +67,19 @@ def test_report_of_a_healthy_fabric_has_no_failures():
     assert fabric_verify_report(results, {'a|b': '1.1.1.1'})['failures'] == []
 
 
+def test_a_planned_path_without_a_result_is_a_failure_not_a_gap_in_the_matrix():
+    results = [{'label': 'a|b', 'ok': True, 'seen_source': '1.1.1.1', 'error': None}]
+    report = fabric_verify_report(results, {'a|b': '1.1.1.1', 'a|c': None, 'd|b': '1.1.1.4'})
+    assert report['failures'] == ['a -> c: NOT PROBED (expected an answer)', 'd -> b: NOT PROBED (expected source 1.1.1.4)']
+    assert report['probes'] == 1
+    assert 'NOT PROBED' in report['table'].split('\n')[2]
+
+
+def test_nothing_probed_is_reported_as_zero_probes():
+    report = fabric_verify_report([], {})
+    assert report == {'table': report['table'], 'summary': '', 'failures': [], 'probes': 0, 'retried': 0}
+
+
 def docker_container(name, mode='bridge', address=None, pid=100, shares=None, interfaces=('eth0', 'lo'), published=(), running=True):
     return {'name': name, 'network_mode': mode, 'address': address, 'running': running, 'pid': pid if running else None,
             'netns': '/proc/%d/ns/net' % pid if running and mode not in ('host', 'container') else None,

@@ -102,3 +102,19 @@ def test_bad_input_names_the_option(changes, option):
     with pytest.raises(OptionError) as raised:
         desired_bridge(params(**changes))
     assert raised.value.option == option
+
+
+# --- cases found by the mutation check (tests/mutation/run.py) --------------------------------------
+
+def test_the_diff_of_a_new_bridge_shows_the_kernel_defaults_for_options_not_set():
+    plan = plan_bridge(desired_bridge(params()), current(bridge=None, ports=()))
+    assert plan.diff()['after'] == {'exists': True, 'kind': 'bridge', 'state': 'up', 'mtu': None, 'mac': None, 'addresses': [],
+                                    'stp': False, 'vlan_filtering': False, 'ports': {}}
+
+
+def test_the_diff_of_a_matching_bridge_is_the_bridge_as_it_is():
+    plan = plan_bridge(desired_bridge(params(ports=[{'name': 'p1', 'hairpin': True}, {'name': 'p2'}])),
+                       current(addresses=[('10.1.0.1', 24)]))
+    diff = plan.diff()
+    assert diff['after'] == diff['before']
+    assert (diff['after']['mac'], diff['after']['mtu']) == ('02:00:00:00:00:03', 1500)

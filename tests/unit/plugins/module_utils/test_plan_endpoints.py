@@ -10,11 +10,13 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import Fab
 from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import (
     alias_for,
     check_foreign,
+    desired_nat_rules,
     desired_endpoints,
     host_interface_name,
     parse_alias,
     plan_endpoints,
 )
+from ansible_collections.linuxnet.fabric.plugins.module_utils._published_ports import parse_publish
 
 BRIDGE = {'name': 'cbr0', 'index': 3, 'kind': 'bridge', 'up': True}
 
@@ -360,3 +362,75 @@ def test_a_purge_leaves_the_endpoints_it_is_told_to_keep():
     # Without keep, the purge would take it.
     unkept = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24'}], purge=True))
     assert 'delete link lfapp (netns=None)' in plan_endpoints(unkept, current({'web1': healthy(web)}, owned)).descriptions()
+
+
+# --- cases found by the mutation check (tests/mutation/run.py) --------------------------------------
+
+@pytest.mark.parametrize('text, host_ports, container_ports', [
+    ('1:1/udp', (1, 1), (1, 1)),
+    ('65535:65535/tcp', (65535, 65535), (65535, 65535)),
+    ('65530-65535:1-6', (65530, 65535), (1, 6)),
+])
+def test_parse_publish_accepts_the_ends_of_the_port_range(text, host_ports, container_ports):
+    rule = parse_publish('publish', text)
+    assert (rule['host_ports'], rule['container_ports']) == (host_ports, container_ports)
+
+
+@pytest.mark.parametrize('text', ['65536:80', '80:65536', '65535-65536:80-81'])
+def test_parse_publish_rejects_one_past_the_port_range(text):
+    with pytest.raises(OptionError) as raised:
+        parse_publish('publish', text)
+    assert 'out of range (1..65535)' in str(raised.value)
+
+
+def test_one_port_may_be_published_on_two_host_addresses_but_not_twice_on_all():
+    desired = desired_endpoints(params([
+        {'name': 'web1', 'address': '172.19.1.10/24', 'publish': ['203.0.113.5:8080:80']},
+        {'name': 'web2', 'address': '172.19.1.11/24', 'publish': ['203.0.113.6:8080:80']},
+    ]))
+    assert [endpoint['publish'][0]['host_address'] for endpoint in desired['endpoints']] == ['203.0.113.5', '203.0.113.6']
+    with pytest.raises(OptionError) as raised:
+        desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24', 'publish': ['8080:80', '8080:81']}]))
+    assert raised.value.option == 'endpoints[0].publish[1]'
+
+
+def configured(name='web1', address='172.19.1.10/24', mtu=None):
+    desired = desired_endpoints(params([dict({'name': name, 'address': address}, **({'mtu': mtu} if mtu else {}))]))
+    endpoint = desired['endpoints'][0]
+    owned = {name: {'owner': 'o1', 'name': name, 'netns': endpoint['netns'], 'created_netns': True,
+                    'host_interface': endpoint['host_interface']}}
+    return desired, endpoint, owned
+
+
+def test_a_default_route_via_another_gateway_is_replaced():
+    desired, endpoint, owned = configured()
+    observed = healthy(endpoint)
+    observed['routes'] = [dict(observed['routes'][0], gateway='172.19.1.254')]
+    assert plan_endpoints(desired, current({'web1': observed}, owned)).descriptions() == [
+        'replace route 0.0.0.0/0 (device=eth0, gateway=172.19.1.1, netns=web1)']
+
+
+@pytest.mark.parametrize('inside_mtu, expected', [
+    (1500, ['set link eth0 (mtu=1450, netns=web1)']),
+    (1450, []),
+])
+def test_the_container_end_gets_the_endpoint_mtu_only_when_it_differs(inside_mtu, expected):
+    desired, endpoint, owned = configured(mtu=1450)
+    observed = healthy(endpoint)
+    observed['host_link'] = dict(observed['host_link'], mtu=1450)
+    observed['inside'] = dict(observed['inside'], mtu=inside_mtu)
+    assert plan_endpoints(desired, current({'web1': observed}, owned)).descriptions() == expected
+
+
+def test_nat_rules_of_mentioned_endpoints_that_are_no_longer_wanted_are_removed_and_no_others():
+    desired = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24', 'publish': ['8080:80/tcp']}]))
+    nat_current = [
+        {'kind': 'rule', 'owner': 'ep.o1', 'name': 'web1.tcp.8080'},   # still wanted
+        {'kind': 'rule', 'owner': 'ep.o1', 'name': 'web1.tcp.9090'},   # no longer published
+        {'kind': 'rule', 'owner': 'ep.o1', 'name': 'db1.tcp.5432'},    # of a removed endpoint
+        {'kind': 'rule', 'owner': 'ep.o1', 'name': 'api1.tcp.7070'},   # of an endpoint this call does not mention
+        {'kind': 'rule', 'owner': 'ep.o2', 'name': 'web1.tcp.6060'},   # another owner's
+    ]
+    rules = desired_nat_rules(desired, nat_current, ['db1'])
+    assert [(rule['name'], rule['state']) for rule in rules] == [
+        ('web1.tcp.8080', 'present'), ('db1.tcp.5432', 'absent'), ('web1.tcp.9090', 'absent')]

@@ -384,3 +384,17 @@ def test_forward_accept_must_be_one_of_its_choices():
     with pytest.raises(OptionError) as error:
         components(params('bridge_nat', plan=inventory_plan('bridge_nat')['node1'], forward_accept='sometimes'))
     assert error.value.option == 'forward_accept'
+
+
+# --- cases found by the mutation check (tests/mutation/run.py) --------------------------------------
+
+@pytest.mark.parametrize('priority', [1, 32764])
+def test_rule_priorities_at_the_ends_of_the_range_are_accepted(priority):
+    parts = components(params(mode='routed', state='absent', plan={'cluster_cidr': CLUSTER}, rule_priority=priority))
+    assert [rule['priority'] for rule in parts['rules']] == [priority, priority + 1]
+
+
+def test_endpoints_keep_nothing_unless_the_boot_time_restore_says_so():
+    plan = inventory_plan('bridge_nat')['node1']
+    assert components(params(plan=plan))['endpoints']['keep'] == []
+    assert components(params(plan=dict(plan, restore_keeps=['dweb'])))['endpoints']['keep'] == ['dweb']

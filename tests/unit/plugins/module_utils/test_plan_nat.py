@@ -432,3 +432,24 @@ def test_an_accept_next_to_nat_rules_adds_only_what_the_filter_table_lacks(backe
         assert created == ['create filter chain forward', 'add filter rule o:forward-out']
         assert nft_batch(plan).splitlines()[0] == (
             'add chain ip linuxnet_fabric forward { type filter hook forward priority 0; policy accept; }')
+
+
+# --- cases found by the mutation check (tests/mutation/run.py) --------------------------------------
+
+@pytest.mark.parametrize('length, accepted', [(64, True), (65, False)])
+def test_an_owner_may_be_exactly_as_long_as_allowed(length, accepted):
+    if accepted:
+        assert plan_rules([normalise_rule(MASQUERADE)], [], 'o' * length).changed
+    else:
+        with pytest.raises(OptionError):
+            plan_rules([normalise_rule(MASQUERADE)], [], 'o' * length)
+
+
+@pytest.mark.parametrize('length, accepted', [(128, True), (129, False)])
+def test_a_rule_name_may_be_exactly_as_long_as_allowed(length, accepted):
+    if accepted:
+        assert normalise_rule(dict(MASQUERADE, name='n' * length))['name'] == 'n' * length
+    else:
+        with pytest.raises(OptionError) as raised:
+            normalise_rule(dict(MASQUERADE, name='n' * length))
+        assert raised.value.option == 'name'

@@ -35,3 +35,18 @@ def test_plan_netns_diff(state, observed, before_exists, after_exists):
     assert diff['before']['exists'] is before_exists
     assert diff['after']['exists'] is after_exists
     assert diff['after']['loopback_up'] is after_exists
+
+
+# --- cases found by the mutation check (tests/mutation/run.py) --------------------------------------
+
+@pytest.mark.parametrize('observed, loopback_up, before', [
+    ('present', False, {'name': 'ns1', 'exists': True, 'loopback_up': False}),
+    ('present', True, {'name': 'ns1', 'exists': True, 'loopback_up': True}),
+    ('absent', False, {'name': 'ns1', 'exists': False, 'loopback_up': False}),
+    # A stale file is no namespace, whatever was read for its lo.
+    ('stale', True, {'name': 'ns1', 'exists': False, 'loopback_up': False}),
+])
+def test_the_diff_shows_lo_as_it_is(observed, loopback_up, before):
+    diff = plan_netns('ns1', 'present', observed, loopback_up).diff()
+    assert diff['before'] == before
+    assert diff['after'] == {'name': 'ns1', 'exists': True, 'loopback_up': True}

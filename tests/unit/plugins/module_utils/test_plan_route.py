@@ -81,12 +81,14 @@ def test_destination_family_and_default_metric(changes, destination, family, met
     assert (str(desired['destination']), desired['family'], desired['metric']) == (destination, family, metric)
 
 
-@pytest.mark.parametrize('value, number', [(None, 254), ('main', 254), ('local', 255), ('default', 253), ('100', 100), (1000, 1000)])
+@pytest.mark.parametrize('value, number', [(None, 254), ('main', 254), ('local', 255), ('default', 253), ('100', 100), (1000, 1000),
+                                           ('1', 1), ('4294967295', 4294967295)])
 def test_table_names_and_numbers(value, number):
     assert table_number('table', value) == number
 
 
-@pytest.mark.parametrize('value, number', [(None, None), ('global', 0), ('link', 253), ('host', 254), ('site', 200), ('17', 17)])
+@pytest.mark.parametrize('value, number', [(None, None), ('global', 0), ('link', 253), ('host', 254), ('site', 200), ('17', 17),
+                                           ('0', 0), ('255', 255)])
 def test_scope_names_and_numbers(value, number):
     assert scope_number('scope', value) == number
 
@@ -223,3 +225,17 @@ def test_selected_route_reports_the_route_the_options_describe():
     chosen = selected_route(desired_route(params(gateway='10.0.0.1')), routes, LINKS)
     assert (chosen['metric'], chosen['device']) == (0, 'eth0')
     assert selected_route(desired_route(params(gateway='10.0.0.7')), routes, LINKS) is None
+
+
+# --- cases found by the mutation check (tests/mutation/run.py) --------------------------------------
+
+@pytest.mark.parametrize('number, option', [(table_number, '4294967296'), (table_number, '0'), (scope_number, '256')])
+def test_numbers_one_past_the_range_are_refused(number, option):
+    with pytest.raises(OptionError):
+        number('option', option)
+
+
+@pytest.mark.parametrize('route_type, name', [(1, 'unicast'), (4, 'anycast'), (6, 'blackhole'), (10, 'nat'), (42, 42)])
+def test_the_diff_names_the_route_type_as_iproute2_does(route_type, name):
+    result = plan([kernel_route(oif=None, route_type=route_type)], device='eth0')
+    assert result.diff()['before']['type'] == name

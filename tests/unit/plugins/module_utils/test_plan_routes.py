@@ -119,3 +119,33 @@ def test_the_same_route_listed_twice_names_both_positions():
     with pytest.raises(OptionError) as raised:
         desired_routes(params(many_peers(5) + many_peers(5)[2:3]))
     assert raised.value.option == 'routes[5].destination' and 'is also routes[2]' in raised.value.problem
+
+
+# --- cases found by the mutation check (tests/mutation/run.py) --------------------------------------
+
+@pytest.mark.parametrize('protocol, name', [(1, 'redirect'), (2, 'kernel'), (3, 'boot'), (4, 'static')])
+def test_the_kernels_protocols_are_refused_by_name(protocol, name):
+    with pytest.raises(OptionError) as raised:
+        desired_routes(params(PEERS, protocol=protocol))
+    assert raised.value.option == 'protocol'
+    assert '"%s"' % name in raised.value.problem
+
+
+@pytest.mark.parametrize('protocol, accepted', [(0, False), (5, True), (255, True), (256, False)])
+def test_protocols_of_our_own_are_5_to_255(protocol, accepted):
+    if accepted:
+        assert desired_routes(params(PEERS, protocol=protocol))['protocol'] == protocol
+    else:
+        with pytest.raises(OptionError):
+            desired_routes(params(PEERS, protocol=protocol))
+
+
+def test_routes_without_a_state_are_present():
+    plan = plan_routes(desired_routes(params(PEERS[:1], state=None)), current())
+    assert plan.descriptions() == ['replace route 172.19.12.0/24 (gateway=10.88.0.12, netns=None, protocol=76, scope=global)']
+
+
+def test_only_written_routes_carry_the_protocol_not_deleted_ones():
+    plan = plan_routes(desired_routes(params(PEERS[:1], state='absent')), current(kernel_route('172.19.12.0', 24, '10.88.0.12')))
+    assert [action.verb for action in plan.actions] == ['delete']
+    assert 'protocol' not in plan.actions[0].details

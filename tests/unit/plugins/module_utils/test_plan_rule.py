@@ -81,3 +81,29 @@ def test_bad_input_names_the_option(changes, option):
     with pytest.raises(OptionError) as raised:
         desired_rule(params(**changes))
     assert raised.value.option == option
+
+
+# --- cases found by the mutation check (tests/mutation/run.py) --------------------------------------
+
+@pytest.mark.parametrize('option, value, accepted', [
+    ('priority', 1, True), ('priority', 32765, True), ('priority', 0, False), ('priority', 32766, False),
+    ('fwmark', 0, True), ('fwmark', 4294967295, True), ('fwmark', 4294967296, False), ('fwmark', -1, False),
+    ('table', '1', True), ('table', '4294967295', True), ('table', '0', False), ('table', '4294967296', False),
+])
+def test_the_ends_of_each_range(option, value, accepted):
+    if accepted:
+        assert desired_rule(params(**{option: value}))[option] == int(value)
+    else:
+        with pytest.raises(OptionError) as raised:
+            desired_rule(params(**{option: value}))
+        assert raised.value.option == option
+
+
+@pytest.mark.parametrize('changes, family', [
+    ({}, 4),
+    ({'from': None}, 4),
+    ({'from': 'fd00:19::/48'}, 6),
+    ({'from': None, 'to': 'fd00::/8'}, 6),
+])
+def test_the_family_follows_the_selectors(changes, family):
+    assert desired_rule(params(**changes))['family'] == family

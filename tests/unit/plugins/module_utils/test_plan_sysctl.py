@@ -252,3 +252,15 @@ def test_plan_sysctl_present_then_restored_comes_back_to_the_start():
                 del record[KEY]
         assert plan.after['value'] == current
     assert (current, persisted, record) == ('0', {'vm.swappiness': '10'}, {'other': 'kept'})
+
+
+# --- cases found by the mutation check (tests/mutation/run.py) --------------------------------------
+
+@pytest.mark.parametrize('delay, accepted', [(0, True), (2147483647, True), (2147483648, False), (-1, False)])
+def test_proxy_delay_is_a_signed_32_bit_number_of_jiffies(delay, accepted):
+    if accepted:
+        assert desired_sysctls(params(proxy_delay=delay)) == {'proxy_delay': delay}
+    else:
+        with pytest.raises(OptionError) as raised:
+            desired_sysctls(params(proxy_delay=delay))
+        assert raised.value.option == 'proxy_delay'

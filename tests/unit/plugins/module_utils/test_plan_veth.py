@@ -110,3 +110,11 @@ def test_bad_input_names_the_option(changes, option):
     with pytest.raises(OptionError) as raised:
         desired_veth(params(**changes))
     assert raised.value.option == option
+
+
+# --- cases found by the mutation check (tests/mutation/run.py) --------------------------------------
+
+def test_the_diff_of_a_deleted_pair_shows_both_ends_gone():
+    diff = plan_veth(desired_veth(params(state='absent')), pair()).diff()
+    assert diff['before']['name']['exists'] and diff['before']['peer']['exists']
+    assert diff['after'] == {'name': {'exists': False}, 'peer': {'exists': False}}

@@ -353,3 +353,30 @@ def test_without_peer_routes_only_neighbours_and_fdb_entries_are_planned_and_no_
     fresh = plan_vxlan(desired_vxlan(params(peers=[PEER_B, PEER_C], peer_routes=False)), node(vxlan_link()))
     assert [text.split(' (')[0] for text in fresh.descriptions()] == [
         'replace neighbour 10.5.2.0', 'replace fdb 0a:00:00:00:00:02', 'replace neighbour 10.5.3.0', 'replace fdb 0a:00:00:00:00:03']
+
+
+# --- cases found by the mutation check (tests/mutation/run.py) --------------------------------------
+
+def test_without_a_vni_the_device_is_flannels_vni_1():
+    desired = desired_vxlan(params(vni=None))
+    assert (desired['vni'], desired['name']) == (1, 'flannel.1')
+
+
+def test_a_vni_whose_default_name_is_too_long_needs_a_name_and_works_with_one():
+    with pytest.raises(OptionError) as raised:
+        desired_vxlan(params(vni=16777215))
+    assert raised.value.option == 'name'
+    assert "the default name 'flannel.16777215' is longer than 15 bytes" in raised.value.problem
+    assert desired_vxlan(params(vni=16777215, name='vx0'))['name'] == 'vx0'
+
+
+def test_peers_without_a_subnet_or_address_of_its_own():
+    desired = desired_vxlan(params(subnet=None, peers=[PEER_B]))
+    assert desired['address'] is None
+    assert [peer['public_ip'] for peer in desired['peers']] == ['10.99.0.2']
+
+
+def test_an_address_outside_the_subnet_is_named_in_the_message():
+    with pytest.raises(OptionError) as raised:
+        desired_vxlan(params(address='10.5.9.0/32'))
+    assert str(raised.value) == "option 'address' '10.5.9.0/32' is outside option 'subnet' 10.5.1.0/24"
