@@ -104,6 +104,8 @@ def ansible_playbook(inventory, playbook, extra=()):
                             check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, cwd=ROOT)
     seconds = time.perf_counter() - started
     if result.returncode != 0:
-        raise RuntimeError('%s failed:\n%s' % (playbook, result.stdout[-4000:]))
+        # The failed tasks' lines (with their messages), then the end of the output.
+        failed = [line for line in result.stdout.splitlines() if 'fatal:' in line or 'FAILED' in line or 'UNREACHABLE' in line]
+        raise RuntimeError('%s failed:\n%s\n...\n%s' % (playbook, '\n'.join(failed)[:8000], result.stdout[-3000:]))
     changed = sum(int(count) for count in re.findall(r'changed=(\d+)', result.stdout.split('PLAY RECAP')[-1]))
     return seconds, changed
