@@ -105,7 +105,11 @@ def ansible_playbook(inventory, playbook, extra=()):
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         # The failed tasks' lines (with their messages), then the end of the output.
-        failed = [line for line in result.stdout.splitlines() if 'fatal:' in line or 'FAILED' in line or 'UNREACHABLE' in line]
+        lines = result.stdout.splitlines()
+        failed = []
+        for index, line in enumerate(lines):
+            if 'fatal:' in line or 'FAILED' in line or 'UNREACHABLE' in line:
+                failed += lines[index:index + 25]
         raise RuntimeError('%s failed:\n%s\n...\n%s' % (playbook, '\n'.join(failed)[:8000], result.stdout[-3000:]))
     changed = sum(int(count) for count in re.findall(r'changed=(\d+)', result.stdout.split('PLAY RECAP')[-1]))
     return seconds, changed
