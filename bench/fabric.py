@@ -245,8 +245,8 @@ def main(counts):
     print('|---|---|---|---|---|---|')
     for mode, node_to_node, hand, fabric, fabric_df in data:
         df_result = 'passes' if fabric_df else 'FAILS'
-        print('| %s | %s | %s | %s | %.0f%% | %s |' % (mode, cell(node_to_node, 1), cell(hand, 1), cell(fabric, 1),
-                                                   100 * statistics.median(fabric) / statistics.median(hand), df_result))
+        ratio = 100 * statistics.median(fabric) / statistics.median(hand)
+        print('| %s | %s | %s | %s | %.0f%% | %s |' % (mode, cell(node_to_node, 1), cell(hand, 1), cell(fabric, 1), ratio, df_result))
 
 
 if __name__ == '__main__':

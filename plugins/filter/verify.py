@@ -74,7 +74,8 @@ def fabric_probe_targets(plan, host, port, outside, docker=None, full_matrix=Fal
       inside the cluster): on the node, each endpoint to the next one (a ring, so each sends and
       receives once); across nodes, to each other node at least once, the node's endpoints taking
       turns as the source and the other node's as the target (shifted by the node's place, so that
-      nodes reach different ones). `full_matrix` probes every endpoint pair instead.
+      nodes reach different ones). Run on every node, that covers every pair of nodes with endpoints both ways.
+      `full_matrix` probes every endpoint pair instead.
     - every local endpoint -> each outside host: answered, seen as the node's underlay address
       (bridge_nat) or the gateway's (routed);
     - the node itself -> every published port of every node: answered.

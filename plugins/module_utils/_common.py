@@ -52,7 +52,8 @@ def reconcile(check_mode, read, plan_of, apply, read_back=True):
     ordered actions and the before/after diff), apply it unless in check mode (apply(plan,
     current): what was read, for the changes that rewrite it), and read back. Returns (plan,
     current): current is what holds after the run (in check mode what holds now, as nothing
-    changed), so a module reports the kernel's word, not its own intent.
+    changed), so that a module can report the kernel's word rather than its own intent (most
+    do; sysctl and routes report their plan's after view).
     Validation comes before it: nothing here may fail on bad input after a change.
 
     A plan is applied when it has actions; whether they are a change is the plan's word

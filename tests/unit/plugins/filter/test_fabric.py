@@ -408,8 +408,8 @@ def test_every_node_has_every_other_as_peer_in_inventory_order(count):
     for name in names:
         others = [other for other in names if other != name]
         assert [peer['name'] for peer in plan[name]['peers']] == others
-        assert [route['gateway'] for route in plan[name]['routes']] == [hostvars[other]['ansible_facts']['linuxnet_fabric']
-                                                                         ['underlay']['address'] for other in others]
+        underlays = [hostvars[other]['ansible_facts']['linuxnet_fabric']['underlay']['address'] for other in others]
+        assert [route['gateway'] for route in plan[name]['routes']] == underlays
         assert len(plan[name]['routes']) == count - 1 > 0
 
 
@@ -498,3 +498,4 @@ def test_a_numeric_endpoint_name_is_a_name():
     """YAML reads `name: 7` as a number; the endpoints module gets the string '7'."""
     plan = fabric_plan(['node1'], three(node1={'fabric_endpoints': [{'name': 7}]}))['node1']
     assert [endpoint['name'] for endpoint in plan['endpoints']] == ['7']
+
