@@ -498,4 +498,3 @@ def test_a_numeric_endpoint_name_is_a_name():
     """YAML reads `name: 7` as a number; the endpoints module gets the string '7'."""
     plan = fabric_plan(['node1'], three(node1={'fabric_endpoints': [{'name': 7}]}))['node1']
     assert [endpoint['name'] for endpoint in plan['endpoints']] == ['7']
-
