@@ -12,7 +12,7 @@
 #   make bench-overlay    leases (200 concurrent, 1000 sequential), overlay vs bridge_nat, iperf3 vs VXLAN by hand
 #   make bench-docker     iperf3 between Docker containers on two nodes: the fabric's path vs the same by hand
 #   make bench-scale      the plan for 1000/5000 nodes; 999 routes, 999 VXLAN peers, 1000 published ports on a node
-#   make mutation  mutation check of the planners (plugins/module_utils/_plan_*.py): a report, not part of make test
+#   make mutation  mutation check of the planners (plugins/module_utils/planners/_plan_*.py): a report, not part of make test
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help

@@ -23,7 +23,8 @@ import time
 
 def client_and_settings(settings):
     sys.path.insert(0, settings['collections'])
-    from ansible_collections.linuxnet.fabric.plugins.module_utils import _etcd_client, _leases, _overlay
+    from ansible_collections.linuxnet.fabric.plugins.module_utils.services import _etcd_client, _leases
+    from ansible_collections.linuxnet.fabric.plugins.module_utils.planners import _overlay
 
     def run(argv, data, environment):
         result = subprocess.run(argv, input=data, capture_output=True, text=True, env=dict(os.environ, **environment), check=False)

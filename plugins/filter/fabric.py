@@ -15,11 +15,10 @@ import traceback
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.linuxnet.fabric.plugins.filter.etcd import EtcdPlanError, etcd_cluster
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _overlay
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners import _overlay, _validate
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_client import TRANSPORTS, check_endpoints
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import endpoint_fields
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_schema import MODES, PLAN_VERSION
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_endpoints import endpoint_fields
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_schema import MODES, PLAN_VERSION
 
 try:
     import netaddr
@@ -292,7 +291,7 @@ def _overlay_etcd(given, names, hostvars, etcd_hosts):
     elif not isinstance(endpoints, list):
         raise PlanError('fabric_overlay_etcd_endpoints on %s must be a list of URLs like https://10.88.0.11:2379' % ', '.join(names))
     try:
-        endpoints = check_endpoints('fabric_overlay_etcd_endpoints', endpoints)
+        endpoints = _validate.etcd_endpoints('fabric_overlay_etcd_endpoints', endpoints)
     except OptionError as error:
         raise PlanError('%s (on %s)' % (_variable_message(error), ', '.join(names)))
     # The etcd role keeps its PKI on the controller (its default etcd_pki_dir), with a client
@@ -308,9 +307,9 @@ def _overlay_etcd(given, names, hostvars, etcd_hosts):
             raise PlanError('fabric_overlay_etcd_%s on %s must be a path' % (key, ', '.join(names)))
         files[key] = value
     transport = given['fabric_overlay_etcd_transport'] or ('etcdctl' if first.get('etcd_rbac') else 'gateway')
-    if transport not in TRANSPORTS:
+    if transport not in _validate.ETCD_TRANSPORTS:
         raise PlanError("fabric_overlay_etcd_transport is '%s' on %s; it must be one of %s" % (
-            transport, ', '.join(names), ', '.join(TRANSPORTS)))
+            transport, ', '.join(names), ', '.join(_validate.ETCD_TRANSPORTS)))
     return dict(files, endpoints=endpoints, transport=transport)
 
 

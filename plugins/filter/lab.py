@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._lab_plan import plan_lab
+from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab_plan import plan_lab
 
 
 def lab_plan(params, prefix='lab_'):

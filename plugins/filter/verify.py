@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils._published_ports import parse_publish
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._published_ports import parse_publish
 
 
 def _address(cidr):

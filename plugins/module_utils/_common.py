@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import contextlib
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _netns, _node_lock, _validate
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel import _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node import _node_lock
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners import _validate
+# The one body of every module that changes state; in the planners' layer so that the node-side
+# executors and the etcd lease run (below this module in the layers) use it too.
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan import reconcile  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
 
 # Documented once, in the doc fragment linuxnet.fabric.common.
@@ -43,32 +48,6 @@ def failing_on_errors(module, **result):
         yield
     except FabricError as error:
         module.fail_json(msg=str(error), **result)
-
-
-def reconcile(check_mode, read, plan_of, apply, read_back=True):
-    """The one body of every module that changes state.
-
-    Read the current state once (read() -> current), plan the change (plan_of(current) -> a Plan:
-    ordered actions and the before/after diff), apply it unless in check mode (apply(plan,
-    current): what was read, for the changes that rewrite it), and read back. Returns (plan,
-    current): current is what holds after the run (in check mode what holds now, as nothing
-    changed), so that a module can report the kernel's word rather than its own intent (most
-    do; sysctl and routes report their plan's after view).
-    Validation comes before it: nothing here may fail on bad input after a change.
-
-    A plan is applied when it has actions; whether they are a change is the plan's word
-    (plan.changed): docker_daemon's plan rewrites its record in a newer format without changing
-    anything dockerd reads. read_back=False reports what was read: for a module whose read is
-    costly right after its change (the lab pings every machine's dockerd, which a machine started
-    now may not answer yet) and which reports what it did instead.
-    """
-    current = read()
-    plan = plan_of(current)
-    if plan.actions and not check_mode:
-        apply(plan, current)
-        if read_back:
-            current = read()
-    return plan, current
 
 
 def exit_with_plan(module, plan, **state):

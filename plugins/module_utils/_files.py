@@ -1,14 +1,29 @@
 # -*- coding: utf-8 -*-
 # Copyright: linuxnet.fabric contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Small files a node part owns (daemon.json, subnet.env, records): read, replace atomically."""
+"""Small files a node part owns (daemon.json, subnet.env, records): read, replace atomically; and
+where the commands it runs are (find_command)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
+
+# Where root's tools live; a module may run with a PATH without them (as get_bin_path knows).
+SBIN_DIRECTORIES = ('/usr/local/sbin', '/usr/sbin', '/sbin')
+
+
+def find_command(name, search_path=None):
+    """Absolute path of a command on `search_path` (default: PATH and the sbin directories)."""
+    if search_path is None:
+        search_path = os.pathsep.join([os.environ.get('PATH', '')] + list(SBIN_DIRECTORIES))
+    found = shutil.which(name, path=search_path)
+    if not found:
+        raise FabricError("command '%s' was not found (install the package that provides it)" % name)
+    return found
 
 
 def read_text(path):

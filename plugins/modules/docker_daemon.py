@@ -143,8 +143,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _docker_daemon as docker
-from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners import _docker_daemon as docker
+from ansible_collections.linuxnet.fabric.plugins.module_utils.services._docker_api import DockerAPI
 from ansible_collections.linuxnet.fabric.plugins.module_utils._files import read_text, write_atomically
 
 PROC = '/proc'

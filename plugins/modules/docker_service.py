@@ -89,8 +89,8 @@ version:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_api import DockerAPI
-from ansible_collections.linuxnet.fabric.plugins.module_utils._docker_service import restart
+from ansible_collections.linuxnet.fabric.plugins.module_utils.services._docker_api import DockerAPI
+from ansible_collections.linuxnet.fabric.plugins.module_utils.services._docker_service import restart
 
 
 def main():

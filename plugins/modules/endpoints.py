@@ -195,10 +195,10 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._endpoints import plan_published_ports, read, resulting_endpoints
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import Sessions, execute
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import desired_endpoints, plan_endpoints
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._endpoints import plan_published_ports, read, resulting_endpoints
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._executor import Sessions, execute
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_endpoints import desired_endpoints, plan_endpoints
 
 
 def main():

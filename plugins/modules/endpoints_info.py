@@ -68,8 +68,8 @@ endpoints:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._endpoints import owned_endpoints
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import Session, require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._endpoints import owned_endpoints
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import Session, require_pyroute2
 
 
 def main():

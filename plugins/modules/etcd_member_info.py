@@ -151,8 +151,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_member import binary_version, member_info, path_state, sysv_enabled
-from ansible_collections.linuxnet.fabric.plugins.module_utils._node_facts import underlay
+from ansible_collections.linuxnet.fabric.plugins.module_utils.services._etcd_member import binary_version, member_info, path_state, sysv_enabled
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._node_facts import underlay
 
 
 def main():

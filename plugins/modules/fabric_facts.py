@@ -168,8 +168,8 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._node_facts import docker_facts, node_facts
-from ansible_collections.linuxnet.fabric.plugins.module_utils._node_record import RECORD_PATH
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._node_facts import docker_facts, node_facts
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._node_record import RECORD_PATH
 
 
 def main():

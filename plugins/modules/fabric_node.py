@@ -215,9 +215,9 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._fabric_node import run_node
-from ansible_collections.linuxnet.fabric.plugins.module_utils._node_record import RECORD_PATH
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._fabric_node import run_node
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._node_record import RECORD_PATH
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import require_pyroute2
 
 
 def main():

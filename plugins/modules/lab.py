@@ -250,9 +250,9 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._lab import Lab
-from ansible_collections.linuxnet.fabric.plugins.module_utils._lab_plan import plan_lab
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab import Lab
+from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab_plan import plan_lab
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import require_pyroute2
 
 
 def main():

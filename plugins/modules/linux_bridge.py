@@ -165,10 +165,10 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_bridge import bridge_view, desired_bridge, plan_bridge
-from ansible_collections.linuxnet.fabric.plugins.module_utils._readers import read_bridge
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._executor import reconcile
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_bridge import bridge_view, desired_bridge, plan_bridge
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._readers import read_bridge
 
 
 def main():

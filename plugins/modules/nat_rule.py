@@ -261,9 +261,10 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _common, _validate
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netfilter import make_backend
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_nat import RULE_OPTIONS, normalise_rule, owner_label, plan_rules
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners import _validate
+from ansible_collections.linuxnet.fabric.plugins.module_utils.netfilter._netfilter import make_backend
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_nat import RULE_OPTIONS, normalise_rule, owner_label, plan_rules
 
 
 def owned_texts(entries, owner):

@@ -99,9 +99,11 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _common, _names, _netns
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import Session, public_link, reporting, require_pyroute2
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_netns import plan_netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners import _names
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel import _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import Session, public_link, reporting, require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_netns import plan_netns
 
 
 def read_namespace(name):

@@ -144,9 +144,10 @@ served:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _common, _validate
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners import _validate
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._probe import connect, listen
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._probe import connect, listen
 
 
 def checked(option, entries, address_required):

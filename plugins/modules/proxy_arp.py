@@ -99,15 +99,15 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import (
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._executor import reconcile
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_sysctl import (
     SPECIAL_INTERFACES,
     desired_sysctls,
     dotted,
     plan_sysctls,
     sysctl_key,
 )
-from ansible_collections.linuxnet.fabric.plugins.module_utils._sysctl import Sysctls
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._sysctl import Sysctls
 
 
 def read_sysctls(sysctls, interface, desired):

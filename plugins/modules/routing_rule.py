@@ -95,9 +95,9 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, AF_INET6, require_pyroute2
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_rule import desired_rule, matching_rules, plan_rule, text
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._executor import reconcile
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import AF_INET, AF_INET6, require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_rule import desired_rule, matching_rules, plan_rule, text
 
 
 def main():

@@ -240,10 +240,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_client import make_client
-from ansible_collections.linuxnet.fabric.plugins.module_utils._leases import LeaseRun, desired_nodes, peers_of, settings_view
-from ansible_collections.linuxnet.fabric.plugins.module_utils._overlay import DEFAULT_PREFIX, etcd_prefix, overlay_settings
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_nat import owner_label
+from ansible_collections.linuxnet.fabric.plugins.module_utils.services._etcd_client import make_client
+from ansible_collections.linuxnet.fabric.plugins.module_utils.services._leases import LeaseRun, desired_nodes, peers_of, settings_view
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._overlay import DEFAULT_PREFIX, etcd_prefix, overlay_settings
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_nat import owner_label
 
 SETTINGS = ('network', 'subnet_len', 'subnet_min', 'subnet_max', 'vni', 'port', 'direct_routing', 'prefix', 'lease_ttl')
 

@@ -103,14 +103,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils._files import read_text
-from ansible_collections.linuxnet.fabric.plugins.module_utils._node_facts import json_file
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_sysctl import (
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._node_facts import json_file
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_sysctl import (
     key_of,
     persisted_text,
     persisted_values,
     plan_sysctl,
 )
-from ansible_collections.linuxnet.fabric.plugins.module_utils._sysctl import Sysctls
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._sysctl import Sysctls
 
 CREATED_DIRECTORY = 'created_directory'
 

@@ -128,10 +128,10 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import require_pyroute2
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_link import link_view
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_veth import desired_veth, plan_veth, where
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._executor import reconcile
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_link import link_view
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_veth import desired_veth, plan_veth, where
 
 
 def read_pair(sessions, desired):

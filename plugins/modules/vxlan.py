@@ -235,10 +235,10 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
-from ansible_collections.linuxnet.fabric.plugins.module_utils._ethtool import tx_checksum
-from ansible_collections.linuxnet.fabric.plugins.module_utils._executor import reconcile
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, require_pyroute2
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_vxlan import Observed, desired_vxlan, plan_vxlan
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._ethtool import tx_checksum
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node._executor import reconcile
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import AF_INET, require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_vxlan import Observed, desired_vxlan, plan_vxlan
 
 
 def read_vxlan(session, name, offload):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: linuxnet.fabric contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Mutation check of the pure planners (plugins/module_utils/_plan_*.py): do the unit tests notice
+"""Mutation check of the pure planners (plugins/module_utils/planners/_plan_*.py): do the unit tests notice
 when a planner's logic is wrong?
 
 Each mutant changes one thing in one planner: a comparison flipped (== and !=, < and <=, > and >=,
@@ -112,7 +112,7 @@ def chosen(count, limit):
     return sorted(set(int(step * count / limit) for step in range(limit)))
 
 
-IMPORT = re.compile(r'module_utils(?:\.(_\w+) import|\s+import\s+([\w, ]+))')
+IMPORT = re.compile(r'module_utils(?:\.[a-z]\w*)?(?:\.(_\w+) import|\s+import\s+([\w, ]+))')
 
 
 def _imports(path):
@@ -133,7 +133,7 @@ def _imports(path):
 def test_files(module, repository):
     """The unit test files that import `module` directly or through other module_utils files."""
     graph = dict((os.path.basename(path)[:-3], _imports(path))
-                 for path in glob.glob(os.path.join(repository, MODULE_UTILS, '_*.py')))
+                 for path in glob.glob(os.path.join(repository, MODULE_UTILS, '**', '_*.py'), recursive=True))
     users, changed = {module}, True
     while changed:
         more = set(name for name, imported in graph.items() if imported & users) - users
@@ -245,11 +245,11 @@ def run_mutants(copies, relative, original, indices, tests, timeout):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
-    parser.add_argument('files', nargs='*', help='planner files (default: plugins/module_utils/_plan_*.py)')
+    parser.add_argument('files', nargs='*', help='planner files (default: plugins/module_utils/planners/_plan_*.py)')
     parser.add_argument('--limit', type=int, default=20, help='mutants per file at most (0: all)')
     parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1)
     arguments = parser.parse_args()
-    files = arguments.files or sorted(glob.glob(os.path.join(REPOSITORY, MODULE_UTILS, '_plan_*.py')))
+    files = arguments.files or sorted(glob.glob(os.path.join(REPOSITORY, MODULE_UTILS, 'planners', '_plan_*.py')))
     files = [os.path.relpath(os.path.abspath(path), REPOSITORY) for path in files]
     limit = arguments.limit or None
     started = time.time()

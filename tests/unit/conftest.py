@@ -142,7 +142,7 @@ FILE_GROUP = 'member-group'
 @pytest.fixture
 def file_owner_names(monkeypatch):
     """_etcd_member names the owners of the tests' files from the tests' user database."""
-    from ansible_collections.linuxnet.fabric.plugins.module_utils import _etcd_member
+    from ansible_collections.linuxnet.fabric.plugins.module_utils.services import _etcd_member
     monkeypatch.setattr(_etcd_member, 'user_name', lambda uid: FILE_OWNER if uid == os.getuid() else str(uid))
     monkeypatch.setattr(_etcd_member, 'group_name', lambda gid: FILE_GROUP if gid == os.getgid() else str(gid))
 

@@ -14,7 +14,7 @@ from conftest import FILE_GROUP, FILE_OWNER
 from ansible_collections.linuxnet.fabric.plugins.filter import etcd as etcd_filter
 from ansible_collections.linuxnet.fabric.plugins.filter.etcd import (
     EtcdPlanError, etcd_cluster, etcd_membership, health, plan_membership, stale_paths)
-from ansible_collections.linuxnet.fabric.plugins.module_utils._etcd_member import path_state
+from ansible_collections.linuxnet.fabric.plugins.module_utils.services._etcd_member import path_state
 
 SHA256 = 'sha256:' + 'a' * 64
 SHA512 = 'sha512:' + 'B' * 128

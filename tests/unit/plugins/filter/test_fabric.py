@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.linuxnet.fabric.plugins.filter.fabric import PlanError, fabric_plan, fabric_plan_problems
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._plan_endpoints import desired_endpoints
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_endpoints import desired_endpoints
 
 
 def facts(address, endpoints=()):

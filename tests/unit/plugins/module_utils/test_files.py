@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
-from ansible_collections.linuxnet.fabric.plugins.module_utils._files import read_text, write_atomically
+from ansible_collections.linuxnet.fabric.plugins.module_utils._files import find_command, read_text, write_atomically
 
 
 def test_a_missing_file_reads_as_none_and_an_unreadable_one_names_itself(tmp_path):
@@ -35,3 +35,15 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path):
         write_atomically(str(path), None)
     assert path.read_text() == 'FLANNEL_MTU=1450\n'
     assert sorted(os.listdir(str(tmp_path))) == ['subnet.env']
+
+
+def test_find_command_names_the_missing_command(tmp_path):
+    with pytest.raises(FabricError, match="command 'no-such-iptables' was not found"):
+        find_command('no-such-iptables', search_path=str(tmp_path))
+
+
+def test_find_command_searches_the_path_it_is_given(tmp_path):
+    command = tmp_path / 'iptables-save'
+    command.write_text('#!/bin/sh\n')
+    command.chmod(0o755)
+    assert find_command('iptables-save', search_path=str(tmp_path)) == str(command)

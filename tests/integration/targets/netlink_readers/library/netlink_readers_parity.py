@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils import _common, _netlink, _netns
-from ansible_collections.linuxnet.fabric.plugins.module_utils._netlink import AF_INET, AF_INET6, Session, require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel import _netlink, _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import AF_INET, AF_INET6, Session, require_pyroute2
 
 # The kind options the decoder keeps (see _rtnl_dump.INFO_DATA and PORT_DATA).
 DECODED_OPTIONS = ('IFLA_BR_STP_STATE', 'IFLA_BR_VLAN_FILTERING', 'IFLA_BRPORT_MODE', 'IFLA_VXLAN_ID', 'IFLA_VXLAN_LINK',
