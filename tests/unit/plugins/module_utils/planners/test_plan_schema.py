@@ -207,3 +207,47 @@ def test_keys_a_reader_does_not_know_are_ignored():
     plan = dict(_valid(), future_key={'anything': 1})
     plan['endpoints'][0]['future_field'] = 'x'
     assert plan_problems(plan) == []
+
+
+# A role or playbook reading into a host's plan: `__fabric_plan[host].overlay.mtu`, `...endpoints[0].name`.
+PLAN_READ = re.compile(r'__fabric(?:_verify)?_plan\[[^\]]+\]((?:\.[a-z_]+|\[\d+\])+)')
+
+
+def _readers_in_docs():
+    """{key path: its 'Read by' column} of the table in docs/plan.md."""
+    with open(os.path.join(REPOSITORY, 'docs', 'plan.md')) as handle:
+        rows = re.findall(r'^\| `([^`]+)` \|.*\| ([^|]*) \|$', handle.read(), flags=re.M)
+    return dict(('plan.' + key, readers) for key, readers in rows)
+
+
+def _plan_reads():
+    """[(reader, key path)]: every place a role or playbook reads a key out of a host's plan."""
+    reads = []
+    for top in ('roles', 'playbooks'):
+        for directory, _subdirectories, names in os.walk(os.path.join(REPOSITORY, top)):
+            for name in sorted(names):
+                if not name.endswith('.yml'):
+                    continue
+                path = os.path.join(directory, name)
+                relative = os.path.relpath(path, REPOSITORY).split(os.sep)
+                reader = relative[1] if top == 'roles' else relative[-1]
+                with open(path) as handle:
+                    for match in PLAN_READ.finditer(handle.read()):
+                        reads.append((reader, 'plan' + re.sub(r'\[\d+\]', '[]', match.group(1))))
+    return reads
+
+
+def test_roles_and_playbooks_read_only_documented_keys_they_are_listed_as_readers_of():
+    # Roles pass the plan whole; a key a role reads for another module is part of the plan's
+    # interface, so a change to it must show up here and in docs/plan.md (its "Read by" column).
+    reads = _plan_reads()
+    assert len(set(reader for reader, _path in reads)) >= 3
+    documented = set(path for path, _field in key_paths())
+    readers = _readers_in_docs()
+    assert len(readers) > 40
+    unknown = sorted(set('%s reads %s' % read for read in reads if read[1] not in documented))
+    assert unknown == []
+    # A list item's key is read "as" its list: the list's row names the readers.
+    unlisted = sorted(set('%s reads %s' % (reader, path) for reader, path in reads
+                          if reader not in readers[path] and reader not in readers.get(path.split('[]')[0], '')))
+    assert unlisted == []
