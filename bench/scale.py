@@ -18,8 +18,8 @@ lab         The whole fabric on labs of 3, 8, 16 and 32 nodes (SCALE_LAB_SIZES),
             time and memory per machine, then site.yml cold, site.yml again (changed must be 0),
             verify.yml and teardown.yml: seconds, seconds per node, and the CPU seconds of the
             controller against the rest of the machine (the nodes). Its lab ("scale", LAN
-            10.84.0.0/24, outside 198.51.100.0/24) cannot run beside a molecule scenario or
-            another benchmark's lab (same outside range). It raises the host's neighbour table
+            10.84.0.0/24, outside 198.51.100.0/24 or SCALE_LAB_OUTSIDE) cannot run beside a
+            molecule scenario or another benchmark's lab with the same outside range. It raises the host's neighbour table
             thresholds for the run (one table for all namespaces: see NEIGHBOUR_THRESHOLDS) and
             puts them back.
 
@@ -33,6 +33,7 @@ Needs root for `node` and `lab` (namespaces it makes and removes, also on failur
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import subprocess
@@ -222,6 +223,9 @@ def node():
 LAB_SIZES = [int(size) for size in os.environ.get('SCALE_LAB_SIZES', '3 8 16 32').split()]
 LAB_MODES = os.environ.get('SCALE_LAB_MODES', 'bridge_nat routed overlay').split()
 LAB_ENDPOINTS = 10
+# The outside segment's range: another documentation range lets the bench lab run beside a
+# molecule lab (198.51.100.0/24) on the same machine.
+LAB_OUTSIDE = ipaddress.ip_network(os.environ.get('SCALE_LAB_OUTSIDE', '198.51.100.0/24'))
 
 
 def lab_inventory(bench_lab, workdir, mode, size):
@@ -235,7 +239,7 @@ def lab_inventory(bench_lab, workdir, mode, size):
         'etcd': dict((name, {}) for name in sorted(nodes)[:3]),
         'fabric_gateway': gateway if mode == 'routed' else {},
         'fabric_spare': {} if mode == 'routed' else gateway,
-        'fabric_outside': {'soutside': {'ansible_host': '198.51.100.10', 'lab_segment': 'outside'}},
+        'fabric_outside': {'soutside': {'ansible_host': str(LAB_OUTSIDE[10]), 'lab_segment': 'outside'}},
     }
     variables = {'fabric_mode': mode, 'fabric_cluster_cidr': '10.5.0.0/16' if mode == 'overlay' else '172.19.0.0/16',
                  'etcd_pki_dir': os.path.join(workdir, 'pki-%d' % size), 'etcd_log_file': '/var/log/etcd/etcd.log'}
@@ -303,7 +307,7 @@ def lab_runs(BenchLab, ansible_playbook):  # pylint: disable=invalid-name
     with tempfile.TemporaryDirectory() as workdir:
         for size in LAB_SIZES:
             names = dict(('snode%02d' % index, 10 + index) for index in range(1, size + 1))
-            bench_lab = BenchLab('scale', '10.84.0.0/24', '198.51.100.0/24', names)
+            bench_lab = BenchLab('scale', '10.84.0.0/24', str(LAB_OUTSIDE), names)
             inventory = lab_inventory(bench_lab, workdir, LAB_MODES[0], size)
             available = memory_available_kib()
             up = timed_playbook(ansible_playbook, inventory, 'lab.yml', ['-e', 'lab_state=present'])
