@@ -12,9 +12,8 @@ import tarfile
 import pytest
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
-from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab import (
-    CONTROLLER_TABLE_BASE, Lab, boot_commands, busybox_image, controller_table, docker_init_script, remove_cgroup,
-)
+from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab import Lab, boot_commands, busybox_image, docker_init_script, remove_cgroup
+from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab_network import CONTROLLER_TABLE_BASE, controller_table
 from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab_plan import plan_lab
 
 # Tables the kernel reserves (unspec, default, main, local) and the compat range below 256.
