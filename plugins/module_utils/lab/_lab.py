@@ -61,7 +61,7 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan imp
 from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_bridge import plan_bridge
 from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_netns import plan_netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_route import plan_route
-from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_veth import plan_veth
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_veth import mismatch, plan_veth
 
 # (mount point inside the machine, directory name of its overlay layers)
 # What a machine writes stays its own: configuration, state, logs, backups, locally installed
@@ -505,7 +505,13 @@ class Lab(object):
         self._reconcile(lambda sessions: read_bridge(sessions(desired['netns']), desired), lambda current: plan_bridge(desired, current))
 
     def _ensure_veth(self, desired):
-        self._reconcile(lambda sessions: read_veth_pair(sessions, desired), lambda current: plan_veth(desired, current))
+        def plan_of(current):
+            # The veth planner's advice (force=true) is the veth module's: the lab has no such option.
+            problem = None if desired['force'] else mismatch(desired, current)
+            if problem:
+                raise FabricError("%s: it is not lab %s's; remove it or give the lab another name" % (problem, self.name))
+            return plan_veth(desired, current)
+        self._reconcile(lambda sessions: read_veth_pair(sessions, desired), plan_of)
 
     def _ensure_route(self, desired):
         self._reconcile(lambda sessions: read_routes(sessions(desired['netns'])), lambda current: plan_route(desired, current))
