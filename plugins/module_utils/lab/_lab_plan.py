@@ -186,4 +186,3 @@ def machine_mac(lab_name, machine_name):
     """
     digest = hashlib.sha256(('linuxnet.fabric lab %s machine %s' % (lab_name, machine_name)).encode('utf-8')).digest()
     return ':'.join(['02'] + ['%02x' % byte for byte in digest[:5]])
-
