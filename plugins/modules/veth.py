@@ -130,35 +130,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.linuxnet.fabric.plugins.module_utils import _common
 from ansible_collections.linuxnet.fabric.plugins.module_utils.node._executor import reconcile
 from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import require_pyroute2
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._readers import read_veth_pair
 from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_link import link_view
-from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_veth import desired_veth, plan_veth, where
-
-
-def read_pair(sessions, desired):
-    end_session = sessions(desired['netns'])
-    peer_session = sessions(desired['peer_netns'])
-    end = end_session.link(desired['name'])
-    peer_end = peer_session.link(desired['peer'])
-    actual_peer = None
-    if end is not None and end['kind'] == 'veth':
-        if end['peer_netnsid'] is None:
-            other = end_session.link_by_index(end['peer_index'])
-            actual_peer = "'%s' in the same namespace" % other['name'] if other else None
-        else:
-            # The peer's netnsid is relative to this namespace; if the requested peer namespace
-            # holds a veth pointing back at this end, that is where the peer lives.
-            other = peer_session.link_by_index(end['peer_index'])
-            if other is not None and other['kind'] == 'veth' and other['peer_index'] == end['index']:
-                actual_peer = "'%s' in %s" % (other['name'], where(desired['peer_netns']))
-            else:
-                actual_peer = 'interface #%s in another namespace' % end['peer_index']
-    return {
-        'end': end,
-        'end_addresses': end_session.address_tuples(end),
-        'peer_end': peer_end,
-        'peer_addresses': peer_session.address_tuples(peer_end),
-        'actual_peer': actual_peer,
-    }
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_veth import desired_veth, plan_veth
 
 
 def main():
@@ -182,7 +156,7 @@ def main():
         require_pyroute2(module)
         _common.require_existing_netns('netns', desired['netns'])
         _common.require_existing_netns('peer_netns', desired['peer_netns'])
-        plan, current = reconcile(lambda sessions: read_pair(sessions, desired),
+        plan, current = reconcile(lambda sessions: read_veth_pair(sessions, desired),
                                   lambda current: plan_veth(desired, current), module.check_mode)
     _common.exit_with_plan(module, plan, veth={
         'name': link_view(current['end'], current['end_addresses']),

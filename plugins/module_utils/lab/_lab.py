@@ -25,6 +25,11 @@ Layout (names for lab `fabric`):
 
 Everything the lab makes is recorded in <directory>/lab.json (machines by PID and start time), so
 `absent` removes exactly that: it kills only processes it started and only namespaces it named.
+
+The network objects (namespaces, bridges, veths, addresses, routes, the controller's rule) are the
+product's: described in _lab_network as the options of the module that manages each kind, then
+read, planned and applied by the product's readers, planners and executor (node/_executor). What
+stays here has no product counterpart: processes, mounts, cgroups, sshd, dockerd and the record.
 """
 
 from __future__ import annotations
@@ -43,14 +48,20 @@ import struct
 import subprocess
 import tarfile
 import time
-import zlib
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel import _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils.node import _executor
 from ansible_collections.linuxnet.fabric.plugins.module_utils.services._docker_api import DockerAPI
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
-from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab_plan import machine_network
+from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab_network import BRIDGES, CONTROLLER_PORT, ROUTER_PORTS, LabNetwork, machine_netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import AF_INET, Session, reporting
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._readers import read_bridge, read_routes, read_veth_pair
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._sysctl import Sysctls
 from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan import Plan
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_bridge import plan_bridge
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_netns import plan_netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_route import plan_route
+from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan_veth import mismatch, plan_veth
 
 # (mount point inside the machine, directory name of its overlay layers)
 # What a machine writes stays its own: configuration, state, logs, backups, locally installed
@@ -58,15 +69,8 @@ from ansible_collections.linuxnet.fabric.plugins.module_utils.planners._plan imp
 # the host's (packages are installed on the host for every machine).
 OVERLAYS = (('/etc', 'etc'), ('/var/lib', 'var_lib'), ('/var/log', 'var_log'), ('/var/backups', 'var_backups'),
             ('/opt', 'opt'), ('/usr/local', 'usr_local'), ('/root', 'root'), ('/usr/sbin', 'usr_sbin'))
-BRIDGES = {'lan': 'lan0', 'outside': 'wan0'}
-ROUTER_PORTS = {'lan': ('router', 'eth0'), 'outside': ('router-out', 'eth1')}
 RECORD_FILE = 'lab.json'
 SSHD_CONFIG = '/etc/ssh/lab_sshd_config'
-# The controller's route to the outside segment: a table per lab (derived from its name, so
-# labs of different names use different tables) and a rule for the controller's LAN address,
-# placed just before the main table's rule (32766).
-CONTROLLER_TABLE_BASE = 0x4c460000
-CONTROLLER_RULE_PRIORITY = 32000
 STOP_TIMEOUT = 10.0
 START_TIMEOUT = 10.0
 # Docker in machines: the package's init script and daemon, and the image every machine gets.
@@ -238,11 +242,6 @@ def boot_commands(machine_etc, host_etc='/etc'):
     return commands
 
 
-def controller_table(lab_name):
-    """The routing table of a lab's controller route: stable for a name, never a reserved one."""
-    return CONTROLLER_TABLE_BASE + zlib.crc32(lab_name.encode('utf-8')) % 0x10000
-
-
 def _write_file(path, content, mode=0o644):
     parent = os.path.dirname(path)
     if not os.path.isdir(parent):
@@ -263,14 +262,13 @@ class Lab(object):
         self.run_command = run_command
         self.tini = tini
         self.sshd = sshd
-        self.switch_netns = '%s-lan' % self.name
-        self.router_netns = '%s-router' % self.name
-        self.controller_link = '%s-ctl' % self.name
-        self.controller_table = controller_table(self.name)
-        self.machines = {}
-        for machine in spec['machines']:
-            prefixlen, gateway = machine_network(spec, machine)
-            self.machines[machine['name']] = dict(machine, prefixlen=prefixlen, gateway=gateway)
+        # Its network objects, in the terms of the product's planners.
+        self.network = LabNetwork(spec)
+        self.switch_netns = self.network.switch_netns
+        self.router_netns = self.network.router_netns
+        self.controller_link = self.network.controller_link
+        self.controller_table = self.network.controller_table
+        self.machines = dict((machine['name'], machine) for machine in spec['machines'])
         self.record = self._load_record()
 
     # paths and records
@@ -317,37 +315,26 @@ class Lab(object):
             }
         with Session() as root:
             controller = root.link(self.controller_link)
-            host_routes = root.routes(family=AF_INET) if controller is None else []
-            controller_rules = [rule for rule in root.rules(AF_INET) if rule['table'] == self.controller_table]
-            controller_routes = [route for route in root.routes(family=AF_INET, table=self.controller_table)
-                                 if route['table'] == self.controller_table]
+            routes = read_routes(root)
+            rules = root.rules(AF_INET)
+        host_routes = [route for route in routes['routes'] if route['family'] == AF_INET] if controller is None else []
         return {
             'switch': _netns.state(self.switch_netns),
             'router': _netns.state(self.router_netns),
             'controller_link': controller is not None,
-            'controller_rules': controller_rules,
-            'controller_route': self._controller_route_matches(controller, controller_rules, controller_routes),
+            'controller_rules': [rule for rule in rules if rule['table'] == self.controller_table],
+            # Exactly as this lab wants: the route and rule planners, as routing_rule and route
+            # would plan them, have nothing to do.
+            'controller_route': controller is not None and not self._controller_route_actions(routes, rules),
             'host_routes': host_routes,
             'machines': machines,
             'directory': os.path.isdir(self.directory),
             'control_sockets': self._control_sockets(),
         }
 
-    def _controller_rule(self):
-        return {'src': self.spec['lan']['controller'], 'src_len': 32, 'table': self.controller_table,
-                'priority': CONTROLLER_RULE_PRIORITY}
-
-    def _controller_route_matches(self, controller, rules, routes):
-        """Whether the rule and the outside route of the controller are exactly as this lab wants."""
-        if controller is None:
-            return False
-        wanted_rule = self._controller_rule()
-        outside = ipaddress.ip_network(self.spec['outside']['cidr'])
-        rule_ok = any(all(rule.get(key) == value for key, value in wanted_rule.items()) for rule in rules)
-        route_ok = any(route['dst'] == str(outside.network_address) and route['prefixlen'] == outside.prefixlen
-                       and route['gateway'] == self.spec['lan']['router'] and route['oif'] == controller['index']
-                       for route in routes)
-        return rule_ok and route_ok
+    def _controller_route_actions(self, routes, rules):
+        """What the controller's rule and route to the outside segment still need."""
+        return self.network.plan_controller_rules(rules).actions + plan_route(self.network.controller_route(), routes).actions
 
     def _control_sockets(self):
         try:
@@ -462,9 +449,9 @@ class Lab(object):
             ('close', 'ssh-control'): lambda action: self._close_control_sockets(),
             ('stop', 'machine'): lambda action: self._stop_machines([action.name]),
             ('stop', 'machines'): lambda action: self._stop_machines(action.name.split(',')),
-            ('delete', 'controller-rule'): lambda action: self._with_root(self._delete_controller_rules),
+            ('delete', 'controller-rule'): lambda action: self._delete_controller_rules(),
             ('delete', 'controller-link'): lambda action: self._delete_controller_link(),
-            ('delete', 'netns'): lambda action: self._delete_netns(action.name),
+            ('delete', 'netns'): lambda action: self._ensure_netns(action.name, state='absent'),
             ('remove', 'directory'): lambda action: self._remove_directory(),
             ('create', 'ssh-key'): lambda action: self._create_key(),
             ('create', 'switch'): lambda action: self._create_switch(),
@@ -490,92 +477,87 @@ class Lab(object):
         if 'made_run_netns_mount' not in self.record:
             self.record['made_run_netns_mount'] = not _netns.is_mount_point(_netns.NETNS_RUN_DIR)
 
-    def _create_netns(self, name):
-        self._note_netns_mount()
-        if _netns.state(name) == 'stale':
-            _netns.delete(name)
-        if _netns.state(name) == 'absent':
-            with reporting('creating %s' % _netns.describe(name)):
-                _netns.create(name)
-        with Session(name) as session:
-            session.set_link('lo', session.link('lo')['index'], state='up')
-
-    def _delete_netns(self, name):
-        with reporting('deleting %s' % _netns.describe(name)):
-            _netns.delete(name)
-
     def _create_key(self):
         os.makedirs(os.path.dirname(self.private_key), mode=0o700, exist_ok=True)
         os.makedirs(self.control_path_dir, mode=0o700, exist_ok=True)
         self._run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'linuxnet.fabric lab %s' % self.name,
                    '-f', self.private_key], 'generating the controller key %s' % self.private_key)
 
-    def _ensure_veth(self, session, name, peer_name, peer_netns_fd=None, peer_pid=None, master=None, peer_mac=None):
-        """A veth `name` in the session's namespace whose peer is created directly elsewhere."""
-        link = session.link(name)
-        if link is None:
-            peer = {'ifname': peer_name}
-            if peer_mac is not None:
-                peer['address'] = peer_mac
-            if peer_pid is not None:
-                peer['net_ns_pid'] = peer_pid
-            else:
-                peer['net_ns_fd'] = peer_netns_fd
-            session.create_link("creating veth '%s' (peer '%s')" % (name, peer_name), ifname=name, kind='veth', peer=peer)
-            link = session.link(name)
-        attributes = {'state': 'up'}
-        if master is not None:
-            attributes['master'] = session.link(master)['index']
-        session.set_link(name, link['index'], **attributes)
+    # the network: each object read, planned and applied by the product's readers, planners and
+    # executor, as the netns, linux_bridge, veth, route and routing_rule modules do
 
     @staticmethod
-    def _ensure_address(session, name, address, prefixlen):
-        link = session.link(name)
-        present = [(item['address'], item['prefixlen']) for item in session.addresses(link['index'])]
-        if (address, prefixlen) not in present:
-            session.add_address(name, link['index'], address, prefixlen)
-        session.set_link(name, link['index'], state='up')
+    def _reconcile(read, plan_of):
+        """One object's read, plan and apply (node/_executor's body of the netlink modules): the
+        lab's own plan decided it is needed; this changes only what is not right yet."""
+        _executor.reconcile(read, plan_of, check_mode=False)
+
+    def _ensure_netns(self, reference, state='present'):
+        """A namespace (a name, or a machine's /proc/<pid>/ns/net) with its loopback up, or none."""
+        def read(sessions):
+            namespace_state = _netns.state(reference)
+            loopback = sessions(reference).link('lo') if namespace_state == 'present' and state == 'present' else None
+            return namespace_state, bool(loopback and loopback['up'])
+        self._reconcile(read, lambda current: plan_netns(reference, state, *current))
+
+    def _ensure_bridge(self, segment, port=None):
+        desired = self.network.switch_bridge(segment, port)
+        self._reconcile(lambda sessions: read_bridge(sessions(desired['netns']), desired), lambda current: plan_bridge(desired, current))
+
+    def _ensure_veth(self, desired):
+        def plan_of(current):
+            # The veth planner's advice (force=true) is the veth module's: the lab has no such option.
+            problem = None if desired['force'] else mismatch(desired, current)
+            if problem:
+                raise FabricError("%s: it is not lab %s's; remove it or give the lab another name" % (problem, self.name))
+            return plan_veth(desired, current)
+        self._reconcile(lambda sessions: read_veth_pair(sessions, desired), plan_of)
+
+    def _ensure_route(self, desired):
+        self._reconcile(lambda sessions: read_routes(sessions(desired['netns'])), lambda current: plan_route(desired, current))
 
     def _create_switch(self):
-        self._create_netns(self.switch_netns)
-        with Session(self.switch_netns) as switch:
-            for bridge in sorted(BRIDGES.values()):
-                if switch.link(bridge) is None:
-                    switch.create_link("creating bridge '%s'" % bridge, ifname=bridge, kind='bridge')
-                switch.set_link(bridge, switch.link(bridge)['index'], state='up')
+        self._note_netns_mount()
+        self._ensure_netns(self.switch_netns)
+        for segment in sorted(BRIDGES):
+            self._ensure_bridge(segment)
         self._save_record()
 
     def _create_router(self):
-        self._create_netns(self.router_netns)
-        with reporting('enabling forwarding in %s' % _netns.describe(self.router_netns)):
-            with _netns.entered(self.router_netns):
-                with open('/proc/sys/net/ipv4/ip_forward', 'w') as forwarding:
-                    forwarding.write('1\n')
-        router_fd = _netns.open_netns(self.router_netns)
-        try:
-            with Session(self.switch_netns) as switch:
-                for segment, (port, inside) in sorted(ROUTER_PORTS.items()):
-                    self._ensure_veth(switch, port, inside, peer_netns_fd=router_fd, master=BRIDGES[segment])
-        finally:
-            os.close(router_fd)
-        with Session(self.router_netns) as router:
-            lan_prefix = int(self.spec['lan']['cidr'].split('/')[1])
-            outside_prefix = int(self.spec['outside']['cidr'].split('/')[1])
-            self._ensure_address(router, 'eth0', self.spec['lan']['router'], lan_prefix)
-            self._ensure_address(router, 'eth1', self.spec['outside']['router'], outside_prefix)
+        self._note_netns_mount()
+        self._ensure_netns(self.router_netns)
+        Sysctls(self.router_netns).write({('net', 'ipv4', 'ip_forward'): 1})
+        for segment in sorted(ROUTER_PORTS):
+            self._ensure_veth(self.network.router_port(segment))
+            self._ensure_bridge(segment, ROUTER_PORTS[segment][0])
         self._save_record()
 
     def _create_controller_link(self):
-        switch_fd = _netns.open_netns(self.switch_netns)
-        try:
-            with Session() as root:
-                self._ensure_veth(root, self.controller_link, 'controller', peer_netns_fd=switch_fd)
-                self._ensure_address(root, self.controller_link, self.spec['lan']['controller'],
-                                     int(self.spec['lan']['cidr'].split('/')[1]))
-        finally:
-            os.close(switch_fd)
-        with Session(self.switch_netns) as switch:
-            switch.set_link('controller', switch.link('controller')['index'], state='up', master=switch.link('lan0')['index'])
+        self._ensure_veth(self.network.controller_veth())
+        self._ensure_bridge('lan', CONTROLLER_PORT)
+
+    def _connect(self, machine, init_pid):
+        netns = machine_netns(init_pid)
+        self._ensure_veth(self.network.machine_port(machine, netns))
+        self._ensure_bridge(machine['segment'], machine['name'])
+        self._ensure_netns(netns)
+        self._ensure_route(self.network.machine_default_route(machine, netns))
+
+    def _create_controller_route(self):
+        self._reconcile(lambda sessions: sessions(None).rules(AF_INET), self.network.plan_controller_rules)
+        self._ensure_route(self.network.controller_route())
+
+    def _delete_controller_rules(self):
+        self._reconcile(lambda sessions: sessions(None).rules(AF_INET), lambda rules: self.network.plan_controller_rules(rules, 'absent'))
+
+    def _delete_controller_link(self):
+        # Deleting it here rather than with the switch namespace: namespace clean-up is
+        # asynchronous, and the link would outlive the module for a moment.
+        desired = self.network.controller_veth(state='absent')
+        if _netns.state(self.switch_netns) != 'present':
+            # Its peer cannot be looked at: the link is removed by its name, the lab's.
+            desired = dict(desired, peer_netns=None)
+        self._ensure_veth(desired)
 
     # machines
 
@@ -758,16 +740,6 @@ class Lab(object):
             entry = self.record['machines'][name]
             self._inside(entry['pid'], ['sh', '-c', 'set -e\n' + '\n'.join(commands) + '\n'], 'booting machine %s' % name)
 
-    def _connect(self, machine, init_pid):
-        with Session(self.switch_netns) as switch:
-            self._ensure_veth(switch, machine['name'], 'eth0', peer_pid=init_pid, master=BRIDGES[machine['segment']],
-                              peer_mac=machine['mac'])
-        with Session('/proc/%d/ns/net' % init_pid) as inside:
-            inside.set_link('lo', inside.link('lo')['index'], state='up')
-            self._ensure_address(inside, 'eth0', machine['address'], machine['prefixlen'])
-            inside.replace_route('adding the default route of machine %s' % machine['name'],
-                                 dst='0.0.0.0', dst_len=0, gateway=machine['gateway'], oif=inside.link('eth0')['index'])
-
     def _start_sshd(self, machine):
         entry = self.record['machines'][machine['name']]
         self._inside(entry['pid'], [self.sshd, '-f', SSHD_CONFIG], 'starting sshd on machine %s' % machine['name'])
@@ -832,39 +804,6 @@ class Lab(object):
             self.record['machines'].pop(name, None)
         if os.path.isdir(self.directory):
             self._save_record()
-
-    def _create_controller_route(self):
-        outside = self.spec['outside']['cidr'].split('/')
-        with Session() as root:
-            # Rules are not unique in the kernel: remove this lab's old ones (another address)
-            # before adding the one it wants.
-            self._delete_controller_rules(root)
-            root.add_rule('adding the rule for packets from the lab controller %s' % self.spec['lan']['controller'],
-                          family=AF_INET, action='FR_ACT_TO_TBL', **self._controller_rule())
-            root.replace_route('routing %s to the lab router in table %d' % (self.spec['outside']['cidr'], self.controller_table),
-                               dst=outside[0], dst_len=int(outside[1]), gateway=self.spec['lan']['router'],
-                               oif=root.link(self.controller_link)['index'], table=self.controller_table)
-
-    @staticmethod
-    def _with_root(work):
-        with Session() as root:
-            work(root)
-
-    def _delete_controller_rules(self, root):
-        for rule in root.rules(AF_INET):
-            if rule['table'] == self.controller_table:
-                request = {'family': AF_INET, 'action': 'FR_ACT_TO_TBL', 'table': rule['table'], 'priority': rule['priority']}
-                if rule['src']:
-                    request.update(src=rule['src'], src_len=rule['src_len'])
-                root.delete_rule('deleting the lab controller rule to table %d' % self.controller_table, **request)
-
-    def _delete_controller_link(self):
-        # Deleting it here rather than with the switch namespace: namespace clean-up is
-        # asynchronous, and the link would outlive the module for a moment.
-        with Session() as root:
-            link = root.link(self.controller_link)
-            if link is not None:
-                root.delete_link(self.controller_link, link['index'])
 
     def _close_control_sockets(self):
         for path in self._control_sockets():

@@ -186,9 +186,3 @@ def machine_mac(lab_name, machine_name):
     """
     digest = hashlib.sha256(('linuxnet.fabric lab %s machine %s' % (lab_name, machine_name)).encode('utf-8')).digest()
     return ':'.join(['02'] + ['%02x' % byte for byte in digest[:5]])
-
-
-def machine_network(spec, machine):
-    """(prefix length, gateway) of a planned machine on its segment."""
-    segment = spec['lan'] if machine['segment'] == 'lan' else spec['outside']
-    return int(segment['cidr'].split('/')[1]), segment['router']

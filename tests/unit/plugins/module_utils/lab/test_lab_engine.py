@@ -11,10 +11,9 @@ import tarfile
 
 import pytest
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
-from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab import (
-    CONTROLLER_TABLE_BASE, Lab, boot_commands, busybox_image, controller_table, docker_init_script, remove_cgroup,
-)
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab import Lab, boot_commands, busybox_image, docker_init_script, remove_cgroup
+from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab_network import CONTROLLER_TABLE_BASE, controller_table
 from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab_plan import plan_lab
 
 # Tables the kernel reserves (unspec, default, main, local) and the compat range below 256.
@@ -180,3 +179,16 @@ def test_a_machines_boot_runs_what_it_set_up_itself(tmp_path):
 
 def test_a_machine_that_set_up_nothing_boots_nothing(tmp_path):
     assert boot_commands(str(tmp_path / 'machine-etc'), str(tmp_path / 'host-etc')) == []
+
+
+def test_a_foreign_link_with_the_controllers_name_is_refused_in_the_labs_words(tmp_path, monkeypatch):
+    lab, _current = lab_up(tmp_path)
+    bridge = {'name': 'unit-ctl', 'index': 5, 'kind': 'bridge', 'up': True, 'mtu': 1500, 'mac': '02:00:00:00:00:05',
+              'master': None, 'peer_index': None, 'peer_netnsid': None}
+    found = {'end': bridge, 'end_addresses': [], 'peer_end': None, 'peer_addresses': [], 'actual_peer': None}
+    # The kernel is left out: the plan is made from what a read would have found.
+    monkeypatch.setattr(Lab, '_reconcile', staticmethod(lambda read, plan_of: plan_of(found)))
+    with pytest.raises(FabricError) as raised:
+        lab._create_controller_link()
+    assert str(raised.value) == ("'unit-ctl' exists in the node namespace but is a bridge, not a veth: it is not lab unit's; "
+                                 "remove it or give the lab another name")

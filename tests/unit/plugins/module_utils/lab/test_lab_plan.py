@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
-from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab_plan import machine_mac, machine_network, plan_lab
+from ansible_collections.linuxnet.fabric.plugins.module_utils.lab._lab_plan import machine_mac, plan_lab
 
 BASE = {'name': 'fabric', 'directory': '/var/tmp/lab'}
 
@@ -36,12 +36,6 @@ def test_assignment_is_stable_when_a_machine_with_an_address_is_added():
     after = plan_lab(lab(machines=[{'name': 'a', 'address': '10.88.0.11'}, {'name': 'b', 'address': '10.88.0.12'},
                                    {'name': 'c', 'address': '10.88.0.13'}]))
     assert before['machines'] == after['machines'][:2]
-
-
-def test_machine_network():
-    spec = plan_lab(lab(lan_cidr='10.1.0.0/16', machines=['n1', {'name': 'o', 'segment': 'outside'}]))
-    assert machine_network(spec, spec['machines'][0]) == (16, '10.1.0.1')
-    assert machine_network(spec, spec['machines'][1]) == (24, '203.0.113.1')
 
 
 @pytest.mark.parametrize('params, option, problem', [
