@@ -400,16 +400,19 @@ def health(registered, cluster, hosts=None):
     return result
 
 
-def stale_paths(wanted, current, replaced=None):
+def stale_paths(wanted, current, replaced=None, pending=None):
     """The items of `wanted` whose path on the host (`current`, etcd_member_info's `paths`)
     differs: missing, other type, mode, owner or group, or (files) other content.
 
     Each item: {dest, owner, group, mode} and, for a file, `src` (a controller file) or
     `content`; items without either are directories. Pure but for reading `src` files.
     A `src` that does not exist, or that is in `replaced` (controller files the run makes
-    again: in check mode they still hold the old content), makes its item stale.
+    again: in check mode they still hold the old content), makes its item stale. A `src` in
+    `pending` ({src: SHA-1}: controller files the run rewrites with a content known already)
+    is compared by that SHA-1 instead of the file's.
     """
     replaced = set(replaced or [])
+    pending = pending or {}
     stale = []
     for item in wanted:
         now = (current or {}).get(item['dest']) or {}
@@ -420,14 +423,16 @@ def stale_paths(wanted, current, replaced=None):
             continue
         if is_file:
             if 'content' in item:
-                data = item['content'].encode('utf-8')
+                digest = hashlib.sha1(item['content'].encode('utf-8')).hexdigest()
+            elif item['src'] in pending:
+                digest = pending[item['src']]
             elif item['src'] in replaced or not os.path.isfile(item['src']):
                 stale.append(item)
                 continue
             else:
                 with open(item['src'], 'rb') as handle:
-                    data = handle.read()
-            if hashlib.sha1(data).hexdigest() != now.get('sha1'):
+                    digest = hashlib.sha1(handle.read()).hexdigest()
+            if digest != now.get('sha1'):
                 stale.append(item)
     return stale
 

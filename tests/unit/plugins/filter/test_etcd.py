@@ -752,6 +752,21 @@ def test_a_source_not_made_yet_or_made_again_is_stale(files):
     assert stale_paths([missing], files['current']) == [missing]
 
 
+def test_a_source_rewritten_with_a_known_content_is_compared_by_it(files):
+    """Check mode after an upgrade: the CA bundle is not on the controller yet (or holds the old
+    content), but what the run writes there is known; the member's copy is stale only if it differs."""
+    same = hashlib.sha1(b'ETCD_NAME="node1"\n').hexdigest()
+    other = hashlib.sha1(b'ETCD_NAME="node2"\n').hexdigest()
+    for src in (files['src'], files['missing']):
+        item = {'dest': files['file'], 'owner': USER, 'group': GROUP, 'mode': '0640', 'src': src}
+        assert stale_paths([item], files['current'], pending={src: same}) == []
+        assert stale_paths([item], files['current'], pending={src: other}) == [item]
+        # Pending is for the src it names only.
+        assert stale_paths([item], files['current'], pending={src + '.other': same}) == ([] if src == files['src'] else [item])
+    changed_mode = {'dest': files['file'], 'owner': USER, 'group': GROUP, 'mode': '0600', 'src': files['missing']}
+    assert stale_paths([changed_mode], files['current'], pending={files['missing']: same}) == [changed_mode]
+
+
 def test_a_link_to_a_file_is_stale(files, tmp_path):
     link = tmp_path / 'link.env'
     link.symlink_to(files['file'])
