@@ -19,9 +19,10 @@ lab         The whole fabric on labs of 3, 8, 16 and 32 nodes (SCALE_LAB_SIZES),
             verify.yml and teardown.yml: seconds, seconds per node, and the CPU seconds of the
             controller against the rest of the machine (the nodes). Its lab ("scale", LAN
             10.84.0.0/24, outside 198.51.100.0/24 or SCALE_LAB_OUTSIDE) cannot run beside a
-            molecule scenario or another benchmark's lab with the same outside range. It raises the host's neighbour table
-            thresholds for the run (one table for all namespaces: see NEIGHBOUR_THRESHOLDS) and
-            puts them back.
+            molecule scenario or another benchmark's lab with the same outside range. The lab
+            role raises the host's neighbour table thresholds for a lab this large (one table for
+            all namespaces: the role's lab_raise_neighbour_thresholds) and puts them back when
+            the lab goes.
 
     make bench-scale                       # controller and node
     make bench-scale SCALE_PARTS=lab       # the labs (about half an hour on 2 cores)
@@ -269,37 +270,12 @@ def timed_playbook(ansible_playbook, inventory, playbook, extra=()):
     return seconds, changed, controller_cpu, max(busy_seconds() - busy - controller_cpu, 0.0)
 
 
-# The kernel's neighbour (ARP) table is one table for every namespace of the machine, 1024
-# entries by default (gc_thresh3): a lab of 32 nodes with 10 endpoints each needs more, or the
-# kernel drops entries ("neighbor table overflow") and probes fail with "No route to host". Real
-# nodes each have their own. Raised for the run, put back afterwards.
-NEIGHBOUR_THRESHOLDS = {'gc_thresh1': 4096, 'gc_thresh2': 8192, 'gc_thresh3': 16384}
-
-
-def neighbour_thresholds(values=None):
-    """The host's IPv4 neighbour table thresholds; with `values`, set them first (only raised)."""
-    current = {}
-    for name in NEIGHBOUR_THRESHOLDS:
-        path = '/proc/sys/net/ipv4/neigh/default/' + name
-        with open(path) as handle:
-            current[name] = int(handle.read())
-        if values is not None and values[name] != current[name]:
-            with open(path, 'w') as handle:
-                handle.write('%d\n' % values[name])
-    return current
-
-
 def lab_part():
     if os.geteuid() != 0:
         sys.exit('run as root: the lab part builds labs of namespaces')
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from benchlab import BenchLab, ansible_playbook  # pylint: disable=import-outside-toplevel
-    before = neighbour_thresholds()
-    neighbour_thresholds(dict((name, max(before[name], value)) for name, value in NEIGHBOUR_THRESHOLDS.items()))
-    try:
-        lab_runs(BenchLab, ansible_playbook)
-    finally:
-        neighbour_thresholds(before)
+    lab_runs(BenchLab, ansible_playbook)
 
 
 def lab_runs(BenchLab, ansible_playbook):  # pylint: disable=invalid-name

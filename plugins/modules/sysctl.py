@@ -230,11 +230,13 @@ def main():
         if params['persist_file']:
             check_directory('persist_file', params['persist_file'])
 
-        plan, _after = _common.reconcile(
+        # The result is the plan's view (plan.after, or plan.before in check mode), so a read back
+        # of the sysctl and both files after the change would be unused.
+        plan, _current = _common.reconcile(
             module.check_mode, lambda: read_state(sysctls, key, params),
             lambda current: plan_sysctl(name, normalised(params['value']), current['value'], current['persisted'],
                                         current['record'], params['state'], netns),
-            lambda plan, current: apply(module, sysctls, key, plan, current))
+            lambda plan, current: apply(module, sysctls, key, plan, current), read_back=False)
     _common.exit_with_plan(module, plan, sysctl=plan.after if not module.check_mode else plan.before)
 
 

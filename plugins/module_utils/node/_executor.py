@@ -79,11 +79,13 @@ def execute(sessions, actions):
         handler(sessions, action)
 
 
-def reconcile(read, plan_of, check_mode):
+def reconcile(read, plan_of, check_mode, read_back=True):
     """The modules' one body (_plan.reconcile) for kernel objects, with one netlink session per
-    namespace for the read, the change and the read back: read(sessions) -> current state."""
+    namespace for the read, the change and the read back: read(sessions) -> current state.
+    read_back=False for a module that reports its plan's views, not the state read after the change."""
     with Sessions() as sessions:
-        return _plan.reconcile(check_mode, lambda: read(sessions), plan_of, lambda plan, _current: execute(sessions, plan.actions))
+        return _plan.reconcile(check_mode, lambda: read(sessions), plan_of,
+                               lambda plan, _current: execute(sessions, plan.actions), read_back=read_back)
 
 
 def index_of(session, name):

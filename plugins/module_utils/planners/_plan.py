@@ -102,14 +102,15 @@ def reconcile(check_mode, read, plan_of, apply, read_back=True):
     current): what was read, for the changes that rewrite it), and read back. Returns (plan,
     current): current is what holds after the run (in check mode what holds now, as nothing
     changed), so that a module can report the kernel's word rather than its own intent (most
-    do; sysctl and routes report their plan's after view).
+    do; sysctl and routes report their plan's views and pass read_back=False).
     Validation comes before it: nothing here may fail on bad input after a change.
 
     A plan is applied when it has actions; whether they are a change is the plan's word
     (plan.changed): docker_daemon's plan rewrites its record in a newer format without changing
-    anything dockerd reads. read_back=False reports what was read: for a module whose read is
-    costly right after its change (the lab pings every machine's dockerd, which a machine started
-    now may not answer yet) and which reports what it did instead.
+    anything dockerd reads. read_back=False reports what was read: for a module that reports what
+    it did instead (sysctl and routes: their plan's views), where a second read would be unused
+    or costly right after the change (the lab pings every machine's dockerd, which a machine
+    started now may not answer yet).
     """
     current = read()
     plan = plan_of(current)

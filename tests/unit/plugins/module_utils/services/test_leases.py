@@ -22,7 +22,7 @@ SETTINGS = _overlay.overlay_settings({'network': '10.5.0.0/22', 'lease_ttl': 100
 class FakeEtcd(object):
     """Keys with revisions, leases that delete their keys when revoked, conditional transactions.
 
-    `before_txn` runs before each transaction: a test writes there what a concurrent writer does.
+    `race_before_transaction` makes a concurrent writer write just before a given transaction.
     """
 
     def __init__(self):
@@ -30,8 +30,9 @@ class FakeEtcd(object):
         self.revision = 1
         self.leases = {}
         self.next_lease = 100
-        self.before_txn = None
         self.requests = []
+        self.transactions = 0
+        self.concurrent_writes = {}
 
     def put(self, key, value, lease=0):
         self.revision += 1
@@ -56,10 +57,16 @@ class FakeEtcd(object):
         for key in [key for key, item in self.data.items() if item['lease'] == lease_id]:
             del self.data[key]
 
+    def race_before_transaction(self, number, concurrent_write):
+        """concurrent_write(store) runs once, right before this store's `number`-th transaction
+        (1: the first), as a writer that got there in between this run's read and its write."""
+        self.concurrent_writes[number] = concurrent_write
+
     def txn(self, compares, operations):
-        if self.before_txn:
-            hook, self.before_txn = self.before_txn, None
-            hook(self)
+        self.transactions += 1
+        concurrent_write = self.concurrent_writes.pop(self.transactions, None)
+        if concurrent_write is not None:
+            concurrent_write(self)
         self.requests.append(('txn', compares, operations))
         for target, key, number in compares:
             item = self.data.get(key)
@@ -119,18 +126,9 @@ def test_a_lost_race_moves_the_node_to_the_next_free_subnet():
     def someone_takes_it(store):
         store.put(wanted, '{"PublicIP":"10.88.0.99","PublicIPv6":null,"BackendType":"vxlan",'
                           '"BackendData":{"VNI":1,"VtepMAC":"5a:99:99:99:99:99"}}')
-    etcd.before_txn = None
     lease_run = _leases.LeaseRun(etcd, SETTINGS, nodes('node1'), 'overlay', now=NOW)
     # The config transaction goes first; the race happens at the lease's.
-    original_txn = etcd.txn
-    calls = []
-
-    def txn(compares, operations):
-        calls.append(compares)
-        if len(calls) == 2:
-            someone_takes_it(etcd)
-        return original_txn(compares, operations)
-    etcd.txn = txn
+    etcd.race_before_transaction(2, someone_takes_it)
     planned = lease_run.run(False)
     assert lease_run.lost_races == 1
     assert planned['leases']['node1']['key'] != wanted
@@ -151,16 +149,11 @@ def test_a_run_whose_race_left_nothing_to_write_still_reports_what_it_wrote():
     run(concurrent, nodes('node1'))
     lease_key = next(key for key in concurrent.data if '/subnets/' in key)
     lease_run = _leases.LeaseRun(etcd, SETTINGS, nodes('node1'), 'overlay', now=NOW)
-    original_txn = etcd.txn
-    calls = []
 
-    def txn(compares, operations):
-        calls.append(compares)
-        if len(calls) == 2:
-            # Between this run's config and its lease, the other run's lease arrives.
-            etcd.put(lease_key, concurrent.data[lease_key]['value'], etcd.grant(1000))
-        return original_txn(compares, operations)
-    etcd.txn = txn
+    def the_other_runs_lease_arrives(store):
+        store.put(lease_key, concurrent.data[lease_key]['value'], store.grant(1000))
+    # Between this run's config and its lease.
+    etcd.race_before_transaction(2, the_other_runs_lease_arrives)
     planned = lease_run.run(False)
     assert lease_run.lost_races == 1
     assert planned['leases']['node1']['key'] == lease_key
