@@ -15,7 +15,7 @@
   pyroute2's NetNS(name, flags=0) guarantees, without the helper process NetNS forks on 0.7.
 - Netlink errors become FabricError messages naming the object and what was being done.
 - The requests of the hot path (a veth with its peer, link settings, addresses, route replaces)
-  are encoded by _rtnl_request and queued: a session sends its queue in one send and collects the
+  are encoded by _rtnl_request and queued. A batched session (the executor's) sends its queue in one send and collects the
   acks together, when it reads, when another session is about to send or read (so requests keep
   the order the caller made them in across namespaces), when the queue is full, and when the
   caller settles (settle_pending: before anything that is not netlink, and at the end of a run).
@@ -177,8 +177,12 @@ class Session(object):
     """The rtnetlink sockets of one network namespace (None: the caller's own namespace): one
     that reads (_rtnl_dump.Reader), and pyroute2's, opened when the session first changes something."""
 
-    def __init__(self, netns=None):
+    def __init__(self, netns=None, batched=False):
         self.netns = netns
+        # Batched: requests wait in the queue until something settles it (the executor's
+        # sessions); otherwise each is sent and acknowledged at once, for callers that do other
+        # things between their requests (the lab, the netns module).
+        self.batched = batched
         # name -> ifindex, from every dump and lookup: planned actions name links, and looking
         # each one up again would double the requests of a batch.
         self._indexes = {}
@@ -250,7 +254,7 @@ class Session(object):
         self._waiting.append((self._reader.sequence, doing + self.where(), descriptor))
         if self not in _QUEUED:
             _QUEUED.append(self)
-        if len(self._waiting) >= QUEUE_LIMIT:
+        if not self.batched or len(self._waiting) >= QUEUE_LIMIT:
             self.settle()
 
     def _forget_queue(self):
@@ -489,7 +493,8 @@ class Session(object):
     # routes (see also _rtnl_dump.route_from_data)
 
     def replace_route(self, doing, **attributes):
-        if set(attributes) <= _rtnl_request.ROUTE_KEYS and isinstance(attributes.get('proto', 0), int):
+        # pyroute2 works out a missing family from the addresses; the encoder needs it given.
+        if 'family' in attributes and set(attributes) <= _rtnl_request.ROUTE_KEYS and isinstance(attributes.get('proto', 0), int):
             self.queue(doing, _rtnl_request.replace_route(**attributes))
             return
         self._change(doing, 'route', 'replace', **attributes)

@@ -50,7 +50,7 @@ class Sessions(object):
         if netns in self._sessions:
             self._sessions.move_to_end(netns)
         else:
-            self._sessions[netns] = Session(netns)
+            self._sessions[netns] = Session(netns, batched=True)
             if len(self._sessions) > self._limit:
                 self._sessions.popitem(last=False)[1].close()
         return self._sessions[netns]

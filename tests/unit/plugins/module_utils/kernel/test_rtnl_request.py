@@ -200,9 +200,10 @@ class FakeReader(object):
         pass
 
 
-def fake_session(netns, sock):
+def fake_session(netns, sock, batched=True):
     session = _netlink.Session.__new__(_netlink.Session)
     session.netns = netns
+    session.batched = batched
     session._indexes = {}
     session._links = None
     session._ipr = None
@@ -295,11 +296,21 @@ def test_descriptors_of_queued_veths_are_closed_once_acknowledged(monkeypatch):
     assert closed == [41, 42]
 
 
+def test_an_unbatched_session_sends_each_request_at_once():
+    sock = FakeSocket()
+    session = fake_session(None, sock, batched=False)
+    session.set_link('lo', None, state='up')
+    session.add_address('eth0', 2, '10.0.0.2', 24)
+    assert [len(split(data)) for data in sock.sends] == [1, 1]
+    assert _netlink._QUEUED == []
+
+
 def test_pyroute2_arguments_it_cannot_encode_are_left_to_pyroute2(monkeypatch):
     calls = []
     session = fake_session(None, FakeSocket())
     monkeypatch.setattr(_netlink.Session, '_change', lambda self, doing, request_kind, verb, **arguments: calls.append((request_kind, verb, arguments)))
     session.set_link('vx', 4, kind='vxlan', vxlan_learning=0)
     session.replace_route('replacing', family=2, dst_len=0, gateway='10.0.0.1', proto='boot')
-    assert [call[:2] for call in calls] == [('link', 'set'), ('route', 'replace')]
+    session.replace_route('replacing', dst='0.0.0.0', dst_len=0, gateway='10.0.0.1')
+    assert [call[:2] for call in calls] == [('link', 'set'), ('route', 'replace'), ('route', 'replace')]
     assert session._waiting == []
