@@ -155,7 +155,7 @@ ROUTE_KEYS = frozenset(('family', 'dst_len', 'table', 'dst', 'gateway', 'oif', '
 
 
 def replace_route(family, dst_len, table=254, dst=None, gateway=None, oif=None, flags=0, priority=None, prefsrc=None, proto=None,
-          scope=RT_SCOPE_UNIVERSE):
+                  scope=RT_SCOPE_UNIVERSE):
     """ip route replace, with the arguments _executor gives pyroute2's IPRoute.route (same names).
 
     Deleting stays with pyroute2: a delete matches routes by the fields it gives (a protocol or

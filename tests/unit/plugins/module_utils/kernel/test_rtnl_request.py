@@ -229,8 +229,8 @@ def test_queued_requests_go_in_one_send_when_settled(monkeypatch):
     assert sock.sends == []
     _netlink.settle_pending()
     assert len(sock.sends) == 1
-    assert [NLMSGHDR.unpack_from(part)[1] for part in split(sock.sends[0])] == [request.RTM_SETLINK, request.RTM_NEWADDR,
-                                                                                   request.RTM_NEWROUTE]
+    kinds = [NLMSGHDR.unpack_from(part)[1] for part in split(sock.sends[0])]
+    assert kinds == [request.RTM_SETLINK, request.RTM_NEWADDR, request.RTM_NEWROUTE]
     assert _netlink._QUEUED == []
 
 
