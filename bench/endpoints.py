@@ -26,40 +26,19 @@ the medians to (a). Needs root; everything it makes lives in namespaces it creat
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+
+from module_timing import module_task, run
+import module_timing
 
 NODE = 'lfbench-node'
 PREFIX = 'lfbc'
 BRIDGE = 'cbr0'
 GATEWAY = '172.30.0.1'
-PYTHON = '/usr/bin/python3'
-
-PLAYBOOK = """
-- name: Endpoints benchmark
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: %(python)s
-  tasks:
-    - name: All endpoints in one call
-      linuxnet.fabric.endpoints:
-        netns: %(node)s
-        bridge: %(bridge)s
-        owner: bench
-        endpoints: "{{ bench_endpoints }}"
-"""
-
-
-def run(argv, **kwargs):
-    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, **kwargs)
 
 
 def address(index):
@@ -67,20 +46,12 @@ def address(index):
 
 
 def make_node():
-    run(['ip', 'netns', 'add', NODE])
-    run(['ip', '-n', NODE, 'link', 'add', BRIDGE, 'type', 'bridge'])
-    run(['ip', '-n', NODE, 'addr', 'add', GATEWAY + '/16', 'dev', BRIDGE])
-    run(['ip', '-n', NODE, 'link', 'set', BRIDGE, 'up'])
+    module_timing.make_node(NODE, (['link', 'add', BRIDGE, 'type', 'bridge'], ['addr', 'add', GATEWAY + '/16', 'dev', BRIDGE],
+                                   ['link', 'set', BRIDGE, 'up']))
 
 
 def clean():
-    """Delete the benchmark's namespaces; their veths go with them."""
-    names = [line.split()[0] for line in run(['ip', 'netns', 'list']).stdout.splitlines() if line.strip()]
-    for name in names:
-        if name == NODE or name.startswith(PREFIX):
-            subprocess.run(['ip', 'netns', 'del', name], check=False)
-    # Namespace clean-up is asynchronous: let the kernel finish before the next timing.
-    time.sleep(1.0)
+    module_timing.clean(NODE, PREFIX)
 
 
 def classic_script(count):
@@ -129,20 +100,6 @@ def timed(argv, **kwargs):
     return time.perf_counter() - start, result
 
 
-def module_seconds(json_output):
-    """Duration of the endpoints task from the ansible.posix.json callback's output."""
-    for play in json.loads(json_output)['plays']:
-        for task in play['tasks']:
-            if task['task']['name'] == 'All endpoints in one call':
-                duration = task['task']['duration']
-                return (parse_time(duration['end']) - parse_time(duration['start'])), task['hosts']['localhost']
-    raise RuntimeError('the endpoints task is not in the playbook output')
-
-
-def parse_time(text):
-    return datetime.strptime(text, '%Y-%m-%dT%H:%M:%S.%fZ').timestamp()
-
-
 def hand(script_text, count, workdir):
     """Seconds to run a hand script on a fresh node; the last container must reach its gateway."""
     make_node()
@@ -158,21 +115,12 @@ def hand(script_text, count, workdir):
 def fabric(count, workdir):
     """(cold module s, cold playbook s, no-change module s, no-change playbook s) on a fresh node."""
     make_node()
-    variables = os.path.join(workdir, 'endpoints.json')
-    with open(variables, 'w') as handle:
-        json.dump({'bench_endpoints': [
-            {'name': '%s%d' % (PREFIX, index), 'address': address(index) + '/16'} for index in range(count)]}, handle)
-    playbook = os.path.join(workdir, 'bench.yml')
-    with open(playbook, 'w') as handle:
-        handle.write(PLAYBOOK % {'python': PYTHON, 'node': NODE, 'bridge': BRIDGE})
-    environment = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='ansible.posix.json')
-    command = ['ansible-playbook', '-i', 'localhost,', playbook, '-e', '@' + variables]
-    cold, result = timed(command, env=environment)
-    cold_module, cold_host = module_seconds(result.stdout)
+    args = {'netns': NODE, 'bridge': BRIDGE, 'owner': 'bench',
+            'endpoints': [{'name': '%s%d' % (PREFIX, index), 'address': address(index) + '/16'} for index in range(count)]}
+    cold_module, cold, cold_host = module_task(workdir, 'linuxnet.fabric.endpoints', args)
     assert cold_host['changed'], 'the cold run changed nothing'
     run(['ip', 'netns', 'exec', '%s%d' % (PREFIX, count - 1), 'ping', '-c', '1', '-W', '2', GATEWAY])
-    again, result = timed(command, env=environment)
-    again_module, again_host = module_seconds(result.stdout)
+    again_module, again, again_host = module_task(workdir, 'linuxnet.fabric.endpoints', args)
     assert not again_host['changed'], 'the second run changed something'
     clean()
     return cold_module, cold, again_module, again

@@ -40,12 +40,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-from datetime import datetime
+
+import module_timing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.environ.get('ANSIBLE_COLLECTIONS_PATH', os.path.join(ROOT, 'build', 'collections')).split(':')[0]
-PYTHON = '/usr/bin/python3'
 NODE = 'lfscale-node'
 
 # --- controller: the plan ----------------------------------------------------------------------
@@ -99,24 +98,14 @@ def controller():
 
 # --- node: one node's share ----------------------------------------------------------------------
 
-def run(argv, **kwargs):
-    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, **kwargs)
+def make_node():
+    """A node namespace with an underlay (a bridge with an address: no dummy driver here)."""
+    module_timing.make_node(NODE, (['link', 'add', 'under0', 'type', 'bridge'], ['addr', 'add', '10.250.0.1/16', 'dev', 'under0'],
+                                   ['link', 'set', 'under0', 'up'], ['link', 'set', 'lo', 'up']))
 
 
 def clean():
-    names = [line.split()[0] for line in run(['ip', 'netns', 'list']).stdout.splitlines() if line.strip()]
-    for name in names:
-        if name == NODE or name.startswith('lfsc'):
-            subprocess.run(['ip', 'netns', 'del', name], check=False)
-    time.sleep(1.0)
-
-
-def make_node():
-    """A node namespace with an underlay (a bridge with an address: no dummy driver here)."""
-    run(['ip', 'netns', 'add', NODE])
-    for command in (['link', 'add', 'under0', 'type', 'bridge'], ['addr', 'add', '10.250.0.1/16', 'dev', 'under0'],
-                    ['link', 'set', 'under0', 'up'], ['link', 'set', 'lo', 'up']):
-        run(['ip', '-n', NODE] + command)
+    module_timing.clean(NODE, 'lfsc')
 
 
 def peer_address(index):
@@ -152,41 +141,10 @@ def endpoints_args(count, changed=None):
     return {'netns': NODE, 'bridge': 'under0', 'owner': 'scale', 'purge': True, 'endpoints': endpoints}
 
 
-PLAYBOOK = """
-- name: Scale benchmark
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: %(python)s
-  tasks:
-    - name: The module
-      %(module)s: %(args)s
-"""
-
-
-def parse_time(text):
-    return datetime.strptime(text, '%Y-%m-%dT%H:%M:%S.%fZ').timestamp()
-
-
 def module_run(workdir, module, args):
     """(seconds of the task alone, changed, number of actions) of one module call."""
-    playbook = os.path.join(workdir, 'scale.yml')
-    with open(playbook, 'w') as handle:
-        handle.write(PLAYBOOK % {'python': PYTHON, 'module': module, 'args': json.dumps(args)})
-    # A failed task is reported from the JSON below, with its message.
-    result = subprocess.run(['ansible-playbook', '-i', 'localhost,', playbook], check=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            universal_newlines=True, env=dict(os.environ, ANSIBLE_STDOUT_CALLBACK='ansible.posix.json'))
-    if not result.stdout.lstrip().startswith('{'):
-        raise RuntimeError('ansible-playbook failed (rc %d): %s' % (result.returncode, (result.stdout + result.stderr)[-2000:]))
-    for play in json.loads(result.stdout)['plays']:
-        for task in play['tasks']:
-            if task['task']['name'] == 'The module':
-                duration, host = task['task']['duration'], task['hosts']['localhost']
-                if host.get('failed'):
-                    raise RuntimeError('%s failed: %s' % (module, host.get('msg')))
-                return parse_time(duration['end']) - parse_time(duration['start']), host['changed'], len(host.get('actions', []))
-    raise RuntimeError('the task is not in the playbook output')
+    seconds, _process_seconds, host = module_timing.module_task(workdir, module, args)
+    return seconds, host['changed'], len(host.get('actions', []))
 
 
 def node():

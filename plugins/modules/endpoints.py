@@ -232,7 +232,8 @@ def main():
     )
     with _common.failing_on_errors(module):
         desired = desired_endpoints(module.params)
-        require_pyroute2(module)
+        # Imported only if a request needs pyroute2 (the hot path is encoded by _rtnl_request).
+        require_pyroute2(module, load=False)
         _common.require_existing_netns('netns', desired['netns'])
         with _common.node_lock(module, 'linuxnet.fabric.endpoints'), Sessions() as sessions:
             node = sessions(desired['netns'])

@@ -14,6 +14,14 @@
   descriptor (see _netns.entered), so a wrong name fails and is never created, which is what
   pyroute2's NetNS(name, flags=0) guarantees, without the helper process NetNS forks on 0.7.
 - Netlink errors become FabricError messages naming the object and what was being done.
+- The requests of the hot path (a veth with its peer, link settings, addresses, route replaces)
+  are encoded by _rtnl_request and queued. A batched session (the executor's) sends its queue in one send and collects the
+  acks together, when it reads, when another session is about to send or read (so requests keep
+  the order the caller made them in across namespaces), when the queue is full, and when the
+  caller settles (settle_pending: before anything that is not netlink, and at the end of a run).
+  Each request has its own sequence number; an error ack names the request's object. The kernel
+  carries on with the requests after a failed one in the same send, so a failure can leave up to
+  QUEUE_LIMIT - 1 later requests of that namespace applied; the run still fails, naming the first.
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ import traceback
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel import _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
-from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._rtnl_dump import Reader
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel import _rtnl_request
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._rtnl_dump import NLMSG_ERROR, NLMSGHDR, RECEIVE_BUFFER, S32, Reader
 
 
 class NetlinkError(Exception):
@@ -131,6 +140,27 @@ def reporting(doing):
         raise FabricError('%s failed: %s' % (doing, error))
 
 
+# Requests a session queues before it sends them: enough to make the sends few, few enough that
+# the acks (one socket buffer entry each) fit the socket's receive buffer and that the peer
+# namespaces' descriptors held for queued veths stay well under the open file limit.
+QUEUE_LIMIT = 64
+# The sessions with queued requests, in the order they queued them (at most one at a time: a
+# session settles the others before it queues).
+_QUEUED = []
+
+
+def settle_pending():
+    """Send every session's queued requests and collect their acks (FabricError for the first
+    that failed). Callers settle before doing anything that depends on the changes other than a
+    netlink read (namespace files, sysctls) and at the end of their changes."""
+    while _QUEUED:
+        _QUEUED[0].settle()
+
+
+class _NetlinkAckError(OSError):
+    """An error ack of a queued request (code = errno), for explain()."""
+
+
 def public_link(link):
     """The subset of a link dict that modules return to users."""
     return {
@@ -147,8 +177,12 @@ class Session(object):
     """The rtnetlink sockets of one network namespace (None: the caller's own namespace): one
     that reads (_rtnl_dump.Reader), and pyroute2's, opened when the session first changes something."""
 
-    def __init__(self, netns=None):
+    def __init__(self, netns=None, batched=False):
         self.netns = netns
+        # Batched: requests wait in the queue until something settles it (the executor's
+        # sessions); otherwise each is sent and acknowledged at once, for callers that do other
+        # things between their requests (the lab, the netns module).
+        self.batched = batched
         # name -> ifindex, from every dump and lookup: planned actions name links, and looking
         # each one up again would double the requests of a batch.
         self._indexes = {}
@@ -160,6 +194,10 @@ class Session(object):
         with reporting('opening a netlink socket in %s' % self._where_opened()):
             self._reader = Reader(netns)
         self._ipr = None
+        # Queued requests: their bytes, and (sequence number, what it does, descriptor to close
+        # once it is acknowledged) of each.
+        self._outgoing = []
+        self._waiting = []
 
     def _where_opened(self):
         return _netns.describe(self.netns) if self.netns else 'the current network namespace'
@@ -180,16 +218,94 @@ class Session(object):
             self._ipr = self._open_ipr()
         return self._ipr
 
-    def close(self):
-        if self._ipr is not None:
-            self._ipr.close()
-        self._reader.close()
+    def close(self, discard=False):
+        """Close the sockets; queued requests are sent first, unless `discard` (the run is
+        failing already, and a second error would hide the first)."""
+        try:
+            if not discard:
+                self.settle()
+        finally:
+            self._forget_queue()
+            if self._ipr is not None:
+                self._ipr.close()
+            self._reader.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
-        self.close()
+        self.close(discard=exc_info[0] is not None)
+
+    # queued requests (see the module's description)
+
+    def queue(self, doing, request, descriptor=None):
+        """Queue one request ((type, flags, body) of _rtnl_request); `doing` names it in an error.
+        `descriptor` (a peer namespace's) is closed once the request is acknowledged."""
+        if _QUEUED and _QUEUED[0] is not self:
+            try:
+                settle_pending()
+            except BaseException:
+                if descriptor is not None:
+                    os.close(descriptor)
+                raise
+        kind, flags, body = request
+        self._reader.sequence += 1
+        self._outgoing.append(NLMSGHDR.pack(NLMSGHDR.size + len(body), kind, flags, self._reader.sequence, 0) + body)
+        self._waiting.append((self._reader.sequence, doing + self.where(), descriptor))
+        if self not in _QUEUED:
+            _QUEUED.append(self)
+        if not self.batched or len(self._waiting) >= QUEUE_LIMIT:
+            self.settle()
+
+    def _forget_queue(self):
+        for _sequence, _doing, descriptor in self._waiting:
+            if descriptor is not None:
+                os.close(descriptor)
+        self._outgoing, self._waiting = [], []
+        if self in _QUEUED:
+            _QUEUED.remove(self)
+
+    def settle(self):
+        """Send this session's queued requests in one send and collect every ack."""
+        if not self._waiting:
+            if self in _QUEUED:
+                _QUEUED.remove(self)
+            return
+        waiting = dict((sequence, doing) for sequence, doing, _descriptor in self._waiting)
+        data = b''.join(self._outgoing)
+        failures = []
+        try:
+            with reporting('sending %d requests (the first: %s)' % (len(waiting), self._waiting[0][1])):
+                self._reader.sock.send(data)
+                while waiting:
+                    failures += self._acks(self._reader.sock.recv(RECEIVE_BUFFER), waiting)
+        finally:
+            self._forget_queue()
+        if failures:
+            first = min(failures)
+            raise explain(_NetlinkAckError(first[1], os.strerror(first[1])), first[2])
+
+    @staticmethod
+    def _acks(data, waiting):
+        """[(sequence, errno, doing)] of the error acks in data; acknowledged requests leave `waiting`."""
+        failures = []
+        offset = 0
+        while offset + NLMSGHDR.size <= len(data):
+            length, kind, _flags, sequence, _pid = NLMSGHDR.unpack_from(data, offset)
+            if length < NLMSGHDR.size:
+                break
+            if kind == NLMSG_ERROR and sequence in waiting:
+                code = -S32.unpack_from(data, offset + NLMSGHDR.size)[0]
+                doing = waiting.pop(sequence)
+                if code:
+                    failures.append((sequence, code, doing))
+            offset += (length + 3) & ~3
+        return failures
+
+    def _reads(self):
+        """Before a read or a pyroute2 request: the queued requests go first, in every session."""
+        if _QUEUED:
+            settle_pending()
 
     def where(self):
         """Suffix for messages: which namespace this session works in."""
@@ -198,6 +314,7 @@ class Session(object):
     def _change(self, doing, request, verb, **arguments):
         """Every change goes through here: pyroute2's IPRoute.<request>(verb, **arguments), its
         errors named by `doing` (e.g. "deleting link 'a'")."""
+        self._reads()
         with reporting(doing + self.where()):
             getattr(self.ipr, request)(verb, **arguments)
 
@@ -211,6 +328,7 @@ class Session(object):
         """
         if self._links is not None and not fresh:
             return self._links
+        self._reads()
         with reporting('listing links%s' % self.where()):
             links = self._reader.links()
         self._indexes = dict((name, link['index']) for name, link in links.items())
@@ -219,6 +337,7 @@ class Session(object):
 
     def link(self, name):
         """The link called `name`, or None."""
+        self._reads()
         with reporting("looking up link '%s'%s" % (name, self.where())):
             try:
                 # One RTM_GETLINK by name: no dump, so lookups stay cheap with thousands of links.
@@ -239,6 +358,7 @@ class Session(object):
 
     def link_by_index(self, index):
         """The link with this index in the namespace, or None."""
+        self._reads()
         with reporting('looking up link #%s%s' % (index, self.where())):
             try:
                 return self._reader.link_by_index(index)
@@ -260,14 +380,26 @@ class Session(object):
         """
         self._links = None
         description = ', '.join('%s=%s' % item for item in sorted(attributes.items()))
+        doing = "setting %s on link '%s'" % (description, name)
+        if set(attributes) <= _rtnl_request.SET_LINK_KEYS:
+            self.queue(doing, _rtnl_request.set_link(index=index, name=name, **attributes))
+            return
         which = {'ifname': name} if index is None else {'index': index}
-        self._change("setting %s on link '%s'" % (description, name), 'link', 'set', **dict(which, **attributes))
+        self._change(doing, 'link', 'set', **dict(which, **attributes))
 
     def create_link(self, doing, **attributes):
         """ip link add; `doing` names the object for error messages."""
         self._links = None
         self._indexes.pop(attributes.get('ifname'), None)
         self._change(doing, 'link', 'add', **attributes)
+
+    def create_veth(self, name, peer, peer_netns_fd=None, **settings):
+        """ip link add <name> type veth peer name <peer>: one queued request (_rtnl_request.new_veth
+        for the settings). The session owns `peer_netns_fd` from here on and closes it."""
+        self._links = None
+        self._indexes.pop(name, None)
+        self.queue("creating veth '%s' with peer '%s'" % (name, peer), _rtnl_request.new_veth(name, peer, peer_netns_fd, **settings),
+                   descriptor=peer_netns_fd)
 
     def delete_link(self, name, index):
         self._links = None
@@ -278,21 +410,22 @@ class Session(object):
 
     def addresses(self, index=None):
         """Addresses as dicts {index, family, address, prefixlen}, optionally of one link."""
+        self._reads()
         with reporting('listing addresses%s' % self.where()):
             return self._reader.addresses(index)
 
     def add_address(self, name, index, address, prefixlen):
-        self._change("adding address %s/%s to link '%s'" % (address, prefixlen, name), 'addr', 'add', index=index, address=address,
-                     prefixlen=prefixlen)
+        self.queue("adding address %s/%s to link '%s'" % (address, prefixlen, name), _rtnl_request.address('add', index, address, prefixlen))
 
     def delete_address(self, name, index, address, prefixlen):
-        self._change("removing address %s/%s from link '%s'" % (address, prefixlen, name), 'addr', 'del', index=index, address=address,
-                     prefixlen=prefixlen)
+        self.queue("removing address %s/%s from link '%s'" % (address, prefixlen, name),
+                   _rtnl_request.address('del', index, address, prefixlen))
 
     # routes
 
     def routes(self, family=None, table=None):
         """Routes as dicts {dst, prefixlen, gateway, oif, table, scope, priority, proto, family, type, flags}."""
+        self._reads()
         with reporting('listing routes%s' % self.where()):
             return self._reader.routes(family or AF_UNSPEC, table)
 
@@ -313,6 +446,7 @@ class Session(object):
 
     def neighbours(self, index):
         """Neighbour (ARP/NDP) entries of one link as dicts {family, dst, mac, state, flags}."""
+        self._reads()
         with reporting('listing neighbours of link #%s%s' % (index, self.where())):
             return self._reader.neighbours(index)
 
@@ -326,6 +460,7 @@ class Session(object):
 
     def fdb_entries(self, index):
         """Forwarding database entries of one link as dicts {mac, dst, state, flags}."""
+        self._reads()
         with reporting('listing FDB entries of link #%s%s' % (index, self.where())):
             return self._reader.fdb_entries(index)
 
@@ -345,6 +480,7 @@ class Session(object):
 
     def rules(self, family=AF_INET):
         """Routing policy rules as dicts (see _rtnl_dump.rule_from_data)."""
+        self._reads()
         with reporting('listing routing rules%s' % self.where()):
             return self._reader.rules(family)
 
@@ -357,6 +493,10 @@ class Session(object):
     # routes (see also _rtnl_dump.route_from_data)
 
     def replace_route(self, doing, **attributes):
+        # pyroute2 works out a missing family from the addresses; the encoder needs it given.
+        if 'family' in attributes and set(attributes) <= _rtnl_request.ROUTE_KEYS and isinstance(attributes.get('proto', 0), int):
+            self.queue(doing, _rtnl_request.replace_route(**attributes))
+            return
         self._change(doing, 'route', 'replace', **attributes)
 
     def delete_route(self, doing, **attributes):

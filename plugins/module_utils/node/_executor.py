@@ -4,21 +4,23 @@
 """Carries out planned actions against the kernel.
 
 Planners (pure) describe changes as Actions; this module maps each (verb, kind) to netlink calls,
-using one Session per namespace for the whole run.
+using one Session per namespace for the whole run. Netlink requests are queued by the sessions
+and sent in batches (see _netlink); execute() settles them before an action that is not one of
+QUEUED (namespace files, sysctls, ethtool) and at its end, so that each action still sees the
+effects of the ones before it.
 """
 
 from __future__ import annotations
 
 import collections
 import ipaddress
-import os
 import socket
 import time
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel import _ethtool, _netns
 from ansible_collections.linuxnet.fabric.plugins.module_utils.planners import _plan, _plan_route
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
-from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import Session, reporting
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netlink import Session, reporting, settle_pending
 from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._sysctl import Sysctls
 
 HANDLERS = {}
@@ -48,7 +50,7 @@ class Sessions(object):
         if netns in self._sessions:
             self._sessions.move_to_end(netns)
         else:
-            self._sessions[netns] = Session(netns)
+            self._sessions[netns] = Session(netns, batched=True)
             if len(self._sessions) > self._limit:
                 self._sessions.popitem(last=False)[1].close()
         return self._sessions[netns]
@@ -59,24 +61,59 @@ class Sessions(object):
         if session is not None:
             session.close()
 
-    def close(self):
-        for session in self._sessions.values():
-            session.close()
-        self._sessions = {}
+    def close(self, discard=False):
+        """Close every session; queued requests are sent first unless `discard` (see Session.close)."""
+        sessions, self._sessions = list(self._sessions.values()), collections.OrderedDict()
+        try:
+            if not discard:
+                settle_pending()
+        finally:
+            for session in sessions:
+                session.close(discard=True)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
-        self.close()
+        self.close(discard=exc_info[0] is not None)
+
+
+# Actions whose requests the sessions queue (or that read, which sends what is queued first):
+# every other action settles the queues before it runs.
+QUEUED = frozenset((('create', 'veth'), ('set', 'link'), ('add', 'address'), ('delete', 'address'), ('replace', 'route'),
+                    ('delete', 'route'), ('delete', 'link'), ('set', 'bridge'), ('set', 'port'), ('create', 'bridge'),
+                    ('create', 'vxlan'), ('set', 'vxlan'), ('replace', 'neighbour'), ('delete', 'neighbour'), ('replace', 'fdb'),
+                    ('delete', 'fdb'), ('add', 'rule'), ('delete', 'rule')))
 
 
 def execute(sessions, actions):
-    for action in actions:
+    for action in merged_veth_settings(actions):
         handler = HANDLERS.get((action.verb, action.kind))
         if handler is None:
             raise FabricError('internal error: no handler for action "%s"' % action.describe())
+        if (action.verb, action.kind) not in QUEUED:
+            settle_pending()
         handler(sessions, action)
+    settle_pending()
+
+
+def merged_veth_settings(actions):
+    """The actions to carry out, with the settings of a new veth's host end that the plan sets
+    right after creating it (as the endpoints planner does) folded into the creating request:
+    master and up state; its alias follows in the same send (the kernel takes no alias when it
+    creates a link). The peer's up state stays a request of its own: the kernel cannot open a veth
+    end before the pair is linked. The plan's own actions are left as they are (they are its report)."""
+    result = []
+    for action in actions:
+        previous = result[-1] if result else None
+        if ((action.verb, action.kind) == ('set', 'link') and previous is not None and (previous.verb, previous.kind) == ('create', 'veth')
+                and '_host' not in previous.details and action.name == previous.name
+                and action.details.get('netns') == previous.details.get('netns')
+                and set(action.details) <= {'netns', 'state', 'master', 'alias'} and action.details.get('state', 'up') == 'up'):
+            result[-1] = type(previous)(previous.verb, previous.kind, previous.name, _host=action.details, **previous.details)
+            continue
+        result.append(action)
+    return result
 
 
 def reconcile(read, plan_of, check_mode, read_back=True):
@@ -187,28 +224,25 @@ def await_removal(sessions, action, timeout=10.0):
 
 @handles('create', 'veth')
 def create_veth(sessions, action):
-    """A veth pair whose peer is created directly in its namespace, with MTU and MACs set at once."""
+    """A veth pair whose peer is created directly in its namespace, with MTU and MACs set at once,
+    and the host end's settings merged_veth_settings folded in (_host: master, alias, state)."""
     details = action.details
     session = sessions(details.get('netns'))
-    peer = {'ifname': details['peer']}
-    attributes = {'ifname': action.name, 'kind': 'veth', 'peer': peer}
-    if details.get('mtu') is not None:
-        attributes['mtu'] = peer['mtu'] = details['mtu']
-    if details.get('mac'):
-        attributes['address'] = details['mac']
-    if details.get('peer_mac'):
-        peer['address'] = details['peer_mac']
+    host = details.get('_host') or {}
+    master = host.get('master')
+    settings = {
+        'mtu': details.get('mtu'), 'address': details.get('mac'), 'peer_address': details.get('peer_mac'),
+        'master': index_of(session, master) if master else None,
+        'up': host.get('state') == 'up',
+    }
     peer_fd = None
     if details.get('peer_netns') != details.get('netns'):
         with reporting('opening %s' % _netns.describe(details.get('peer_netns') or 'of the node')):
             # No peer_netns: the namespace this thread is in, the node's own.
             peer_fd = _netns.open_netns(details.get('peer_netns') or '/proc/thread-self/ns/net')
-        peer['net_ns_fd'] = peer_fd
-    try:
-        session.create_link("creating veth '%s' with peer '%s'" % (action.name, details['peer']), **attributes)
-    finally:
-        if peer_fd is not None:
-            os.close(peer_fd)
+    session.create_veth(action.name, details['peer'], peer_fd, **settings)
+    if host.get('alias') is not None:
+        session.set_link(action.name, None, ifalias=host['alias'])
 
 
 # --- bridges and bridge ports (linux_bridge, endpoints) -------------------------------------------
