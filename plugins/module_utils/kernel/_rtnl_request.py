@@ -21,39 +21,30 @@ from __future__ import annotations
 import socket
 import struct
 
-NLM_F_REQUEST = 0x1
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._rtnl_dump import (
+    AF_INET, AF_INET6, AF_UNSPEC, IFA_ADDRESS, IFA_LOCAL, IFADDRMSG, IFF_UP, IFINFOMSG, IFLA_ADDRESS, IFLA_IFALIAS, IFLA_IFNAME,
+    IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, IFLA_MTU, NLATTR, NLM_F_REQUEST, RTA_DST, RTA_GATEWAY, RTA_OIF,
+    RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTMSG, U32)
+
+# The decoder (_rtnl_dump) defines the kernel's numbers and layouts both directions share; these
+# are the ones only requests use.
 NLM_F_ACK = 0x4
 NLM_F_REPLACE = 0x100
 NLM_F_EXCL = 0x200
 NLM_F_CREATE = 0x400
 NLA_F_NESTED = 0x8000
 
-RTM_NEWLINK, RTM_SETLINK = 16, 19
-RTM_NEWADDR, RTM_DELADDR = 20, 21
-RTM_NEWROUTE = 24
-
-IFF_UP = 0x1
-AF_UNSPEC, AF_INET, AF_INET6 = 0, 2, 10
+RTM_SETLINK = 19
+RTM_DELADDR = 21
 
 # linux/if_link.h, linux/veth.h
-IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER = 1, 3, 4, 10
-IFLA_LINKINFO, IFLA_IFALIAS, IFLA_NET_NS_FD = 18, 20, 28
-IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
+IFLA_NET_NS_FD = 28
 VETH_INFO_PEER = 1
-# linux/if_addr.h
-IFA_ADDRESS, IFA_LOCAL = 1, 2
 # linux/rtnetlink.h
-RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
 RTPROT_STATIC = 4
 RTN_UNICAST = 1
 RT_TABLE_COMPAT = 252  # rtm_table of a table above 255, whose number travels in RTA_TABLE
 RT_SCOPE_UNIVERSE = 0
-
-IFINFOMSG = struct.Struct('=BxHiII')    # family, type, index, flags, change
-IFADDRMSG = struct.Struct('=BBBBI')     # family, prefixlen, flags, scope, index
-RTMSG = struct.Struct('=BBBBBBBBI')     # family, dst_len, src_len, tos, table, protocol, scope, type, flags
-NLATTR = struct.Struct('=HH')
-U32 = struct.Struct('=I')
 
 CREATE = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
 CHANGE = NLM_F_REQUEST | NLM_F_ACK
