@@ -19,7 +19,6 @@ netlink_readers the objects in the kernel).
 from __future__ import annotations
 
 import socket
-import struct
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._rtnl_dump import (
     AF_INET, AF_INET6, AF_UNSPEC, IFA_ADDRESS, IFA_LOCAL, IFADDRMSG, IFF_UP, IFINFOMSG, IFLA_ADDRESS, IFLA_IFALIAS, IFLA_IFNAME,
