@@ -180,8 +180,9 @@ class Session(object):
     def __init__(self, netns=None, batched=False):
         self.netns = netns
         # Batched: requests wait in the queue until something settles it (the executor's
-        # sessions); otherwise each is sent and acknowledged at once, for callers that do other
-        # things between their requests (the lab, the netns module).
+        # sessions, which the lab's network steps use too); otherwise each is sent and
+        # acknowledged at once, for callers that do other things between their requests (the
+        # netns module, the lab's read-only observation).
         self.batched = batched
         # name -> ifindex, from every dump and lookup: planned actions name links, and looking
         # each one up again would double the requests of a batch.
@@ -493,7 +494,8 @@ class Session(object):
     # routes (see also _rtnl_dump.route_from_data)
 
     def replace_route(self, doing, **attributes):
-        # pyroute2 works out a missing family from the addresses; the encoder needs it given.
+        # The encoder needs the family given (the executor always gives it); a caller that leaves
+        # it out goes through pyroute2, which works it out from the addresses.
         if 'family' in attributes and set(attributes) <= _rtnl_request.ROUTE_KEYS and isinstance(attributes.get('proto', 0), int):
             self.queue(doing, _rtnl_request.replace_route(**attributes))
             return
