@@ -86,6 +86,9 @@ def lab_neighbour_changes(current, record, needed=None):
     """
     if not isinstance(current, dict) or not isinstance(record, dict):
         raise AnsibleFilterError('lab_neighbour_changes expects dicts of the current values and of the record')
+    if needed is not None and not isinstance(needed, dict):
+        raise AnsibleFilterError('lab_neighbour_changes expects the needed thresholds as a dict, or None to put back'
+                                 ' the recorded values; got %r' % (needed,))
     try:
         current = dict((name, int(value)) for name, value in current.items())
         record = dict((name, {'found': int(entry['found']), 'set': int(entry['set'])}) for name, entry in record.items())

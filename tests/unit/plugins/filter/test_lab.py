@@ -130,3 +130,10 @@ def test_putting_back_without_a_record_writes_nothing():
 def test_neighbour_changes_reject_values_that_are_not_as_read_or_recorded(current, record):
     with pytest.raises(AnsibleFilterError, match='lab_neighbour_changes'):
         lab_neighbour_changes(current, record)
+
+
+@pytest.mark.parametrize('needed', ['None', '', [1024]])
+def test_neighbour_changes_reject_needed_thresholds_that_are_not_a_dict(needed):
+    # ansible-core 2.16 hands a task var holding None over as the string 'None': fail naming it.
+    with pytest.raises(AnsibleFilterError, match='needed thresholds'):
+        lab_neighbour_changes(KERNEL_DEFAULTS, {}, needed)
