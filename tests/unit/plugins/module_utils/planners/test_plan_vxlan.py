@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import random
+
 import pytest
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
@@ -380,3 +383,69 @@ def test_an_address_outside_the_subnet_is_named_in_the_message():
     with pytest.raises(OptionError) as raised:
         desired_vxlan(params(address='10.5.9.0/32'))
     assert str(raised.value) == "option 'address' '10.5.9.0/32' is outside option 'subnet' 10.5.1.0/24"
+
+
+def pairwise_clash(peers):
+    """The rule desired_peers keeps, as it read when it compared each peer with every earlier one:
+    (option, message) of the first clash, or None."""
+    seen = []
+    for position, peer in enumerate(peers):
+        prefix = 'peers[%d].' % position
+        subnet = ipaddress.ip_network(peer['subnet'])
+        for other_position, other in enumerate(seen):
+            other_prefix = 'peers[%d].' % other_position
+            if other['public_ip'] == peer['public_ip']:
+                return prefix + 'public_ip', "'%s' is also %spublic_ip" % (peer['public_ip'], other_prefix)
+            if other['vtep_mac'] == peer['vtep_mac']:
+                return prefix + 'vtep_mac', "'%s' is also %svtep_mac" % (peer['vtep_mac'], other_prefix)
+            if other['subnet'].overlaps(subnet):
+                return prefix + 'subnet', "'%s' overlaps %ssubnet %s" % (subnet, other_prefix, other['subnet'])
+        seen.append(dict(peer, subnet=subnet))
+    return None
+
+
+def random_peers(generator, count):
+    """Peers drawn from small pools, so that addresses, MACs and subnets (of several sizes) clash."""
+    peers = []
+    for _index in range(count):
+        prefix = generator.choice((22, 24, 24, 24, 25))
+        base = ipaddress.ip_network('10.6.%d.0/%d' % (generator.randrange(40), prefix), strict=False)
+        peers.append({'public_ip': '10.99.1.%d' % generator.randrange(2, 60),
+                      'vtep_mac': '0a:00:00:00:01:%02x' % generator.randrange(60), 'subnet': str(base)})
+    return peers
+
+
+@pytest.mark.parametrize('seed', range(60))
+def test_peer_clashes_are_reported_as_by_comparing_every_pair(seed):
+    peers = random_peers(random.Random(seed), random.Random(seed).randrange(2, 12))
+    expected = pairwise_clash(peers)
+    if expected is None:
+        assert len(desired_vxlan(params(subnet='10.5.1.0/24', peers=peers))['peers']) == len(peers)
+    else:
+        with pytest.raises(OptionError) as error:
+            desired_vxlan(params(subnet='10.5.1.0/24', peers=peers))
+        assert (error.value.option, error.value.problem) == expected
+
+
+def test_clash_samples_cover_each_kind():
+    # The seeds above must exercise every kind of clash and some clean lists, or they test little.
+    kinds = set()
+    for seed in range(60):
+        clash = pairwise_clash(random_peers(random.Random(seed), random.Random(seed).randrange(2, 12)))
+        kinds.add(clash[0].split('.')[-1] if clash else None)
+    assert kinds == {'public_ip', 'vtep_mac', 'subnet', None}
+
+
+def test_a_subnet_covering_several_earlier_ones_names_the_first():
+    peers = [dict(PEER_C, subnet='10.6.3.0/24'), dict(PEER_B, subnet='10.6.1.0/24'),
+             {'public_ip': '10.99.0.9', 'vtep_mac': '0a:00:00:00:00:09', 'subnet': '10.6.0.0/16'}]
+    with pytest.raises(OptionError, match=r"peers\[0\]\.subnet 10\.6\.3\.0/24") as error:
+        desired_vxlan(params(subnet='10.5.1.0/24', peers=peers))
+    assert error.value.option == 'peers[2].subnet'
+
+
+def test_a_thousand_node_share_of_peers_is_accepted():
+    peers = [{'public_ip': '10.98.%d.%d' % (index // 250, index % 250 + 2), 'vtep_mac': '0a:00:00:00:%02x:%02x' % (index // 256, index % 256),
+              'subnet': '10.%d.%d.0/24' % (100 + index // 256, index % 256)} for index in range(999)]
+    desired = desired_vxlan(params(subnet='10.5.1.0/24', peers=peers))
+    assert [peer['public_ip'] for peer in desired['peers']] == [peer['public_ip'] for peer in peers]
