@@ -15,7 +15,8 @@ node        One node's share of a large fabric, in a throwaway namespace, each m
 
 lab         The whole fabric on labs of 3, 8, 16 and 32 nodes (SCALE_LAB_SIZES), 10 endpoints each,
             etcd on three, for bridge_nat, routed and overlay (SCALE_LAB_MODES): the lab's build
-            time and memory per machine, then site.yml cold, site.yml again (changed must be 0),
+            time and memory per machine (its processes' PSS, and the kernel's unreclaimable slab
+            the lab added), then site.yml cold, site.yml again (changed must be 0),
             verify.yml and teardown.yml: seconds, seconds per node, and the CPU seconds of the
             controller against the rest of the machine (the nodes). Its lab ("scale", LAN
             10.84.0.0/24, outside 198.51.100.0/24 or SCALE_LAB_OUTSIDE) cannot run beside a
@@ -205,9 +206,41 @@ def lab_inventory(bench_lab, workdir, mode, size):
     return bench_lab.inventory(os.path.join(workdir, 'inventory-%s-%d.json' % (mode, size)), variables, groups)
 
 
-def memory_available_kib():
+def unreclaimable_slab_kib():
+    """The kernel's memory that no cache pressure gives back (SUnreclaim): namespaces, links,
+    sockets. The host's page cache moves by more than a lab machine's size between two readings,
+    so MemAvailable cannot measure a machine."""
     with open('/proc/meminfo') as handle:
-        return dict((line.split(':')[0], int(line.split()[1])) for line in handle)['MemAvailable']
+        return dict((line.split(':')[0], int(line.split()[1])) for line in handle)['SUnreclaim']
+
+
+def lab_processes_pss_kib(directory):
+    """The proportional set size of the lab's machines' processes (each machine's init and what
+    it started), from the lab's record of its machines' init PIDs."""
+    with open(os.path.join(directory, 'lab.json')) as handle:
+        roots = set(entry['pid'] for entry in json.load(handle)['machines'].values() if entry.get('pid'))
+    parents = {}
+    for name in os.listdir('/proc'):
+        if name.isdigit():
+            try:
+                with open('/proc/%s/stat' % name) as handle:
+                    # The parent PID is the 2nd field after the command, which is in parentheses.
+                    parents[int(name)] = int(handle.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    total = 0
+    for pid in parents:
+        ancestor = pid
+        while ancestor not in roots and ancestor in parents and ancestor > 1:
+            ancestor = parents[ancestor]
+        if ancestor not in roots:
+            continue
+        try:
+            with open('/proc/%d/smaps_rollup' % pid) as handle:
+                total += sum(int(line.split()[1]) for line in handle if line.startswith('Pss:'))
+        except OSError:
+            continue
+    return total
 
 
 def busy_seconds():
@@ -243,11 +276,12 @@ def lab_runs(BenchLab, ansible_playbook):  # pylint: disable=invalid-name
             names = dict(('snode%02d' % index, 10 + index) for index in range(1, size + 1))
             bench_lab = BenchLab('scale', '10.84.0.0/24', str(LAB_OUTSIDE), names)
             inventory = lab_inventory(bench_lab, workdir, LAB_MODES[0], size)
-            available = memory_available_kib()
+            slab = unreclaimable_slab_kib()
             up = timed_playbook(ansible_playbook, inventory, 'lab.yml', ['-e', 'lab_state=present'])
             # The gateway/spare and the outside host are machines too.
-            per_node_mib = (available - memory_available_kib()) / 1024.0 / (size + 2)
-            builds.append((size, up[0], per_node_mib))
+            machines = size + 2
+            builds.append((size, up[0], lab_processes_pss_kib(bench_lab.directory) / 1024.0 / machines,
+                           (unreclaimable_slab_kib() - slab) / 1024.0 / machines))
             try:
                 for mode in LAB_MODES:
                     inventory = lab_inventory(bench_lab, workdir, mode, size)
@@ -263,10 +297,10 @@ def lab_runs(BenchLab, ansible_playbook):  # pylint: disable=invalid-name
     print()
     print('Labs of 3 to %d nodes (%d endpoints each, etcd on 3 of them; the lab also has a gateway or spare and an outside host):'
           % (max(LAB_SIZES), LAB_ENDPOINTS))
-    print('| nodes | lab up s | memory per machine MiB |')
-    print('|---|---|---|')
-    for size, seconds, per_node_mib in builds:
-        print('| %d | %.1f | %.1f |' % (size, seconds, per_node_mib))
+    print('| nodes | lab up s | per machine: its processes (PSS) MiB | per machine: kernel (unreclaimable slab) MiB |')
+    print('|---|---|---|---|')
+    for size, seconds, processes_mib, kernel_mib in builds:
+        print('| %d | %.1f | %.1f | %.1f |' % (size, seconds, processes_mib, kernel_mib))
     print()
     print('Playbooks, whole processes: seconds (seconds per node); CPU seconds of the controller / of the rest of the machine (the nodes).')
     print('| nodes | mode | site.yml cold | no change (changed) | verify.yml | teardown.yml | cold CPU controller / nodes |')
