@@ -153,7 +153,8 @@ def make_copy(repository, root):
     takes such a path as the collection), without the repository's byte-code caches."""
     target = os.path.join(root, 'ansible_collections', 'linuxnet', 'fabric')
     ignore = shutil.ignore_patterns('__pycache__', '*.pyc')
-    for part in ('plugins', 'tests'):
+    # roles, playbooks and docs: the plan schema's unit tests read what the roles read and docs/plan.md.
+    for part in ('plugins', 'tests', 'roles', 'playbooks', 'docs'):
         shutil.copytree(os.path.join(repository, part), os.path.join(target, part), ignore=ignore, symlinks=True)
     return target
 

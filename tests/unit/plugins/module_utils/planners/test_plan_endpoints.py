@@ -434,3 +434,12 @@ def test_nat_rules_of_mentioned_endpoints_that_are_no_longer_wanted_are_removed_
     rules = desired_nat_rules(desired, nat_current, ['db1'])
     assert [(rule['name'], rule['state']) for rule in rules] == [
         ('web1.tcp.8080', 'present'), ('db1.tcp.5432', 'absent'), ('web1.tcp.9090', 'absent')]
+
+
+def test_a_port_range_claims_its_ports_and_not_the_next_one():
+    # The port after a range stays free for another spec; the range's last port does not.
+    desired = desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24', 'publish': ['8000-8002:80-82', '8003:90']}]))
+    assert [rule['host_ports'] for rule in desired['endpoints'][0]['publish']] == [(8000, 8002), (8003, 8003)]
+    with pytest.raises(OptionError) as raised:
+        desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24', 'publish': ['8000-8002:80-82', '8002:90']}]))
+    assert raised.value.option == 'endpoints[0].publish[1]'
