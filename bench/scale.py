@@ -230,8 +230,10 @@ def lab_processes_pss_kib(directory):
                 continue
     total = 0
     for pid in parents:
-        ancestor = pid
-        while ancestor not in roots and ancestor in parents and ancestor > 1:
+        ancestor, seen = pid, set()
+        # seen: /proc is read process by process, so a PID reused meanwhile could close a loop.
+        while ancestor not in roots and ancestor in parents and ancestor > 1 and ancestor not in seen:
+            seen.add(ancestor)
             ancestor = parents[ancestor]
         if ancestor not in roots:
             continue
@@ -278,11 +280,11 @@ def lab_runs(BenchLab, ansible_playbook):  # pylint: disable=invalid-name
             inventory = lab_inventory(bench_lab, workdir, LAB_MODES[0], size)
             slab = unreclaimable_slab_kib()
             up = timed_playbook(ansible_playbook, inventory, 'lab.yml', ['-e', 'lab_state=present'])
-            # The gateway/spare and the outside host are machines too.
-            machines = size + 2
-            builds.append((size, up[0], lab_processes_pss_kib(bench_lab.directory) / 1024.0 / machines,
-                           (unreclaimable_slab_kib() - slab) / 1024.0 / machines))
             try:
+                # The gateway/spare and the outside host are machines too.
+                machines = size + 2
+                builds.append((size, up[0], lab_processes_pss_kib(bench_lab.directory) / 1024.0 / machines,
+                               (unreclaimable_slab_kib() - slab) / 1024.0 / machines))
                 for mode in LAB_MODES:
                     inventory = lab_inventory(bench_lab, workdir, mode, size)
                     cold = timed_playbook(ansible_playbook, inventory, 'site.yml')

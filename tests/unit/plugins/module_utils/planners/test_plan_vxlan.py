@@ -408,7 +408,7 @@ def random_peers(generator, count):
     """Peers drawn from small pools, so that addresses, MACs and subnets (of several sizes) clash."""
     peers = []
     for _index in range(count):
-        prefix = generator.choice((22, 24, 24, 24, 25))
+        prefix = generator.choice((16, 22, 24, 24, 24, 24, 25, 32))
         base = ipaddress.ip_network('10.6.%d.0/%d' % (generator.randrange(40), prefix), strict=False)
         peers.append({'public_ip': '10.99.1.%d' % generator.randrange(2, 60),
                       'vtep_mac': '0a:00:00:00:01:%02x' % generator.randrange(60), 'subnet': str(base)})
