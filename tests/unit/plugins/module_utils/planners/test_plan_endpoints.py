@@ -443,3 +443,13 @@ def test_a_port_range_claims_its_ports_and_not_the_next_one():
     with pytest.raises(OptionError) as raised:
         desired_endpoints(params([{'name': 'web1', 'address': '172.19.1.10/24', 'publish': ['8000-8002:80-82', '8002:90']}]))
     assert raised.value.option == 'endpoints[0].publish[1]'
+
+
+@pytest.mark.parametrize('elsewhere', [{'table': 100}, {'oif': 7}, {'prefixlen': 8}])
+def test_a_default_route_in_another_table_or_on_another_device_does_not_count(elsewhere):
+    # The right gateway alone is not the route the container needs: table, device and prefix must match too.
+    desired, endpoint, owned = configured()
+    observed = healthy(endpoint)
+    observed['routes'] = [dict(observed['routes'][0], **elsewhere)]
+    assert plan_endpoints(desired, current({'web1': observed}, owned)).descriptions() == [
+        'replace route 0.0.0.0/0 (device=eth0, gateway=172.19.1.1, netns=web1)']
