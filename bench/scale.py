@@ -216,16 +216,21 @@ def unreclaimable_slab_kib():
 
 def lab_processes_pss_kib(directory):
     """The proportional set size of the lab's machines' processes (each machine's init and what
-    it started), from the lab's record of its machines' init PIDs."""
+    it started), from the lab's record of its machines' init PIDs and start times (a PID alone
+    could have been reused by another process)."""
     with open(os.path.join(directory, 'lab.json')) as handle:
-        roots = set(entry['pid'] for entry in json.load(handle)['machines'].values() if entry.get('pid'))
-    parents = {}
+        recorded = dict((entry['pid'], entry.get('start_time')) for entry in json.load(handle)['machines'].values() if entry.get('pid'))
+    parents, roots = {}, set()
     for name in os.listdir('/proc'):
         if name.isdigit():
             try:
                 with open('/proc/%s/stat' % name) as handle:
-                    # The parent PID is the 2nd field after the command, which is in parentheses.
-                    parents[int(name)] = int(handle.read().rsplit(')', 1)[1].split()[1])
+                    # After the command (in parentheses): state, parent PID, ..., start time (20th).
+                    fields = handle.read().rsplit(')', 1)[1].split()
+                pid = int(name)
+                parents[pid] = int(fields[1])
+                if pid in recorded and int(fields[19]) == recorded[pid]:
+                    roots.add(pid)
             except (OSError, IndexError, ValueError):
                 continue
     total = 0
