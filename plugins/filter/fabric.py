@@ -314,7 +314,8 @@ def _overlay_etcd(given, names, hostvars, etcd_hosts):
 
 
 def _overlay_node(name, variables, settings, underlay, pinned_index):
-    """A node's lease request and overlay MTU, validated; its pinned subnet must not overlap others'."""
+    """A node's lease request and overlay MTU, validated; its pinned subnet must not overlap others'
+    (pinned_index: {subnet: name} of the nodes before)."""
     address, network, _interface, mtu = underlay
     if _overlaps_network(settings['network'], network):
         raise PlanError('fabric_cluster_cidr %s overlaps the underlay network %s of %s (fabric_underlay_address %s)' % (
@@ -326,10 +327,12 @@ def _overlay_node(name, variables, settings, underlay, pinned_index):
     except OptionError as error:
         raise PlanError('%s: %s' % (name, _variable_message(error)))
     if subnet is not None:
-        for other, other_subnet in pinned_index.items():
-            if subnet.overlaps(other_subnet):
-                raise PlanError('fabric_node_subnet of %s (%s) and of %s (%s) overlap' % (other, other_subnet, name, subnet))
-        pinned_index[name] = subnet
+        # Pinned subnets are all of SubnetLen (pinned_subnet checks it), so two overlap only when
+        # they are the same: one lookup, not a scan of every node before (1000 pinned nodes).
+        other = pinned_index.get(subnet)
+        if other is not None:
+            raise PlanError('fabric_node_subnet of %s (%s) and of %s (%s) overlap' % (other, subnet, name, subnet))
+        pinned_index[subnet] = name
     return {'name': name, 'public_ip': str(address), 'subnet': str(subnet) if subnet else None}, overlay_mtu
 
 

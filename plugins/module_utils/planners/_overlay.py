@@ -19,6 +19,7 @@ Keys and values are flannel's (etcd v3, default prefix /coreos.com/network):
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import ipaddress
 import json
@@ -384,22 +385,44 @@ def owned_by(lease, owner):
 
 
 class Taken(object):
-    """The address ranges held by leases: a candidate subnet is free when it overlaps none."""
+    """The address ranges held by leases, in address order: a candidate subnet is free when it
+    overlaps none.
+
+    A lookup bisects to the ranges that start at most the longest range's length before the
+    candidate and checks only those: for leases of one length, a few ranges whatever their number
+    (1000 nodes claim in one run, each lookup was a scan of every lease). A longer range (a
+    flanneld reservation) widens the window, never changes the answer. Ranges may overlap each
+    other (keys we did not write), and the same range may be held twice.
+    """
 
     def __init__(self, subnets=()):
-        self.ranges = []
+        self.starts, self.ends, self.longest = [], [], 0
         for subnet in subnets:
             self.add(subnet)
 
     def add(self, subnet):
-        self.ranges.append((int(subnet.network_address), int(subnet.broadcast_address)))
+        first, last = int(subnet.network_address), int(subnet.broadcast_address)
+        index = bisect.bisect_right(self.starts, first)
+        self.starts.insert(index, first)
+        self.ends.insert(index, last)
+        self.longest = max(self.longest, last - first)
 
     def remove(self, subnet):
-        self.ranges.remove((int(subnet.network_address), int(subnet.broadcast_address)))
+        """Forget one holding of `subnet` (ValueError when none is held)."""
+        first, last = int(subnet.network_address), int(subnet.broadcast_address)
+        for index in range(bisect.bisect_left(self.starts, first), bisect.bisect_right(self.starts, first)):
+            if self.ends[index] == last:
+                del self.starts[index], self.ends[index]
+                return
+        raise ValueError('%s is not taken' % subnet)
+
+    def overlaps_range(self, first, last):
+        low = bisect.bisect_left(self.starts, first - self.longest)
+        high = bisect.bisect_right(self.starts, last)
+        return any(self.ends[index] >= first for index in range(low, high))
 
     def overlaps(self, subnet):
-        first, last = int(subnet.network_address), int(subnet.broadcast_address)
-        return any(first <= other_last and other_first <= last for other_first, other_last in self.ranges)
+        return self.overlaps_range(int(subnet.network_address), int(subnet.broadcast_address))
 
 
 def free_subnet(settings, taken, public_ip, reserved=None):
@@ -415,9 +438,10 @@ def free_subnet(settings, taken, public_ip, reserved=None):
     count = (int(settings['subnet_max']) - first) // size + 1
     start = int(hashlib.sha256(str(public_ip).encode('ascii')).hexdigest(), 16) % count
     for step in range(count):
-        subnet = ipaddress.ip_network('%s/%d' % (ipaddress.ip_address(first + ((start + step) % count) * size), settings['subnet_len']))
-        if not taken.overlaps(subnet) and not (reserved and reserved.overlaps(subnet)):
-            return subnet
+        # Integers until one is free: in a nearly full range a claim may step over most of it.
+        candidate = first + ((start + step) % count) * size
+        if not taken.overlaps_range(candidate, candidate + size - 1) and not (reserved and reserved.overlaps_range(candidate, candidate + size - 1)):
+            return ipaddress.ip_network('%s/%d' % (ipaddress.ip_address(candidate), settings['subnet_len']))
     return None
 
 
@@ -486,8 +510,11 @@ def plan_leases(settings, nodes, current, owner, now, purge=False, state='presen
 
     # Subnets nodes ask for are not handed to the nodes before them.
     reserved = Taken(node['subnet'] for node in nodes if node['subnet'] is not None)
+    by_lease_ip = {}
+    for lease in current:
+        by_lease_ip.setdefault(lease['public_ip'], []).append(lease)
     for node in nodes:
-        mine = [lease for lease in current if lease['public_ip'] == node['public_ip']]
+        mine = list(by_lease_ip.get(node['public_ip'], ()))
         # Ours for this very host first, then ours, then flanneld's; lowest subnet first among equals.
         mine.sort(key=lambda lease: (not (owned_by(lease, owner) and lease['marker'].get('Host') == node['name']),
                                      not owned_by(lease, owner), int(lease['subnet'].network_address)))

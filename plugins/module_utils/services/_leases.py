@@ -52,9 +52,9 @@ def desired_nodes(nodes, settings, option='nodes'):
                 raise OptionError(where + '.' + kind, "'%s' is also the %s of %s" % (value, kind, seen[value]))
             seen[value] = where
         if subnet is not None:
-            for other, other_where in pinned.items():
-                if subnet.overlaps(other):
-                    raise OptionError(where + '.subnet', '%s overlaps %s of %s' % (subnet, other, other_where))
+            # All of SubnetLen (pinned_subnet checks it): two overlap only when they are the same.
+            if subnet in pinned:
+                raise OptionError(where + '.subnet', '%s overlaps %s of %s' % (subnet, subnet, pinned[subnet]))
             pinned[subnet] = where
         result.append({'name': name, 'public_ip': public_ip, 'subnet': subnet})
     return result
@@ -67,6 +67,8 @@ class LeaseRun(object):
         self.client = client
         self.settings = settings
         self.nodes = nodes
+        # The diff's views ask of every lease whether it is one of the nodes': one set, not one per lease.
+        self.node_addresses = frozenset(node['public_ip'] for node in nodes)
         self.owner = owner
         self.purge = purge
         self.state = state
@@ -238,8 +240,7 @@ class LeaseRun(object):
         return after
 
     def relevant(self, lease):
-        addresses = set(node['public_ip'] for node in self.nodes)
-        return lease['public_ip'] in addresses or _overlay.owned_by(lease, self.owner)
+        return lease['public_ip'] in self.node_addresses or _overlay.owned_by(lease, self.owner)
 
 
 def describe(change):

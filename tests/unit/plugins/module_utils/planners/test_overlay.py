@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import random
 
 import pytest
 
@@ -368,3 +369,84 @@ def test_a_subnet_a_later_node_asks_for_is_never_handed_to_an_earlier_one():
         planned = plan([], nodes(free, ('node2', '10.88.1.1', '10.5.1.0/24')), settings=small)
         assert planned['leases']['node1']['subnet'] != '10.5.1.0/24'
         assert planned['leases']['node2']['subnet'] == '10.5.1.0/24'
+
+
+# --- the taken set ---------------------------------------------------------------------------------
+
+def random_subnet(generator):
+    """A subnet of 10.5.0.0/16 of any length from /14 (wider than the network) to /32: nested,
+    identical, adjacent and far apart ones all come up."""
+    if generator.random() < 0.03:
+        length = generator.choice((14, 16))
+    else:
+        length = generator.choice((20, 22, 23, 24, 24, 24, 24, 25, 26, 28, 30, 32))
+    return ipaddress.ip_network('10.5.%d.%d/%d' % (generator.randrange(256), generator.randrange(256), length), strict=False)
+
+
+@pytest.mark.parametrize('seed', range(40))
+def test_taken_answers_as_a_scan_of_every_range_would(seed):
+    """Taken bisects instead of scanning. Against the plain rule (a candidate overlaps a held range
+    when neither ends before the other begins), through adds and removes of overlapping and
+    repeated ranges; the samples must contain overlaps and misses both."""
+    generator = random.Random(seed)
+    held = [random_subnet(generator) for _index in range(generator.randrange(1, 12))]
+    taken = _overlay.Taken(held)
+    answers = set()
+    for _step in range(200):
+        if held and generator.random() < 0.2:
+            subnet = held.pop(generator.randrange(len(held)))
+            taken.remove(subnet)
+        elif generator.random() < 0.2:
+            subnet = generator.choice(held) if held and generator.random() < 0.5 else random_subnet(generator)
+            held.append(subnet)
+            taken.add(subnet)
+        candidate = random_subnet(generator)
+        expected = any(candidate.overlaps(subnet) for subnet in held)
+        assert taken.overlaps(candidate) == expected, (candidate, sorted(held))
+        answers.add(expected)
+    assert answers == {True, False}
+
+
+@pytest.mark.parametrize('candidate, expected', [
+    ('10.5.7.255/32', True),   # its first address is the held range's last
+    ('10.5.7.0/32', True),     # its last address is the held range's first
+    ('10.5.6.0/23', True),     # holds it
+    ('10.5.7.128/25', True),   # inside it
+    ('10.5.6.255/32', False),  # one before
+    ('10.5.8.0/32', False),    # one after
+    ('10.5.6.0/24', False),    # adjacent below
+    ('10.5.8.0/24', False),    # adjacent above
+])
+@pytest.mark.parametrize('held', [['10.5.7.0/24'], ['10.5.7.0/24', '10.5.20.0/22']])  # alone, and with a longer range
+def test_taken_counts_a_shared_first_or_last_address_as_an_overlap(held, candidate, expected):
+    taken = _overlay.Taken(ipaddress.ip_network(subnet) for subnet in held)
+    assert taken.overlaps(ipaddress.ip_network(candidate)) == expected
+
+
+def test_taken_removes_one_holding_of_a_range_and_refuses_one_it_does_not_hold():
+    subnet = ipaddress.ip_network('10.5.7.0/24')
+    taken = _overlay.Taken([subnet, subnet, ipaddress.ip_network('10.5.7.0/25')])
+    taken.remove(subnet)
+    assert taken.overlaps(ipaddress.ip_network('10.5.7.200/32'))
+    taken.remove(subnet)
+    assert not taken.overlaps(ipaddress.ip_network('10.5.7.200/32'))
+    assert taken.overlaps(ipaddress.ip_network('10.5.7.1/32'))
+    with pytest.raises(ValueError, match='10.5.7.0/24 is not taken'):
+        taken.remove(subnet)
+
+
+def test_a_thousand_nodes_fill_a_nearly_full_range_in_one_run_each_with_its_own_subnet():
+    """1000 nodes claiming from 1023 /24s in one plan (the subnet_leases call of a 1000-node
+    overlay): every node gets a subnet of the range, no two the same, and a second plan over what
+    the first wrote changes nothing."""
+    dense = settings(network='10.4.0.0/14')
+    node_list = [{'name': 'node%d' % index, 'public_ip': ipaddress.ip_address('10.200.%d.%d' % (index // 250, index % 250 + 1)),
+                  'subnet': None} for index in range(1000)]
+    planned = _overlay.plan_leases(dense, node_list, [], 'overlay', NOW)
+    subnets = [ipaddress.ip_network(lease['subnet']) for lease in planned['leases'].values()]
+    assert len(subnets) == 1000 and len(set(subnets)) == 1000
+    assert all(subnet.prefixlen == 24 and dense['subnet_min'] <= subnet.network_address <= dense['subnet_max'] for subnet in subnets)
+    written = [_overlay.parse_lease(dense['prefix'], {'key': change['key'], 'value': _overlay.encoded(change['document']),
+                                                      'mod_revision': 3, 'lease': 7})
+               for change in planned['changes']]
+    assert _overlay.plan_leases(dense, node_list, written, 'overlay', NOW)['changes'] == []
