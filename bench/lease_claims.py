@@ -5,11 +5,14 @@
 
     python3 bench/lease_claims.py one <settings.json> <public ip>        # one claim, prints JSON
     python3 bench/lease_claims.py sequential <settings.json> <count>     # <count> claims, one process
+    python3 bench/lease_claims.py together <settings.json> <count>       # one run for <count> nodes, twice
 
 settings.json: {endpoints, ca_file, cert_file, key_file, transport, prefix, network, subnet_len,
 collections}: `collections` is where ansible_collections/linuxnet/fabric is (make install puts it
 in build/collections). Used by bench/overlay.py: one process per claimer for the concurrent
-case, one process for the sequential one.
+case, one process for the sequential one; by bench/scale.py for `together`, what subnet_leases
+does for a whole overlay inventory (one LeaseRun for every node): cold, then again with nothing
+to change.
 """
 
 from __future__ import annotations
@@ -46,6 +49,39 @@ def claim(client, overlay, leases, public_ip):
     return planned['leases']['claimer-' + public_ip]['subnet'], run.lost_races, time.perf_counter() - started
 
 
+def timed(function, seconds):
+    """`function`, appending the seconds of each call to the list `seconds`."""
+    def call(*args):
+        started = time.perf_counter()
+        try:
+            return function(*args)
+        finally:
+            seconds.append(time.perf_counter() - started)
+    return call
+
+
+def together(client, overlay, leases, count):
+    """One run for `count` nodes on an empty prefix, then the same run again: seconds, writes and
+    (of the run's own time) the planning, for each; the subnets handed out must all differ."""
+    nodes = leases.desired_nodes([{'name': 'node%d' % index, 'public_ip': '10.250.%d.%d' % (index // 250, index % 250 + 1)}
+                                  for index in range(count)], overlay)
+    result = {}
+    for name in ('cold', 'again'):
+        run = leases.LeaseRun(client, overlay, nodes, 'bench', now=int(time.time()))
+        planning = []
+        run.plan_of = timed(run.plan_of, planning)
+        started = time.perf_counter()
+        planned = run.run(check_mode=False)
+        seconds = time.perf_counter() - started
+        subnets = [lease['subnet'] for lease in planned['leases'].values()]
+        if len(subnets) != count or len(set(subnets)) != count:
+            raise SystemExit('%s: %d leases, %d different subnets for %d nodes' % (name, len(subnets), len(set(subnets)), count))
+        result[name] = {'seconds': seconds, 'writes': len(run.done), 'planning': sum(planning), 'lost_races': run.lost_races}
+    if result['again']['writes']:
+        raise SystemExit('the second run wrote %d times' % result['again']['writes'])
+    return result
+
+
 def main(mode, settings_path, argument):
     with open(settings_path) as handle:
         settings = json.load(handle)
@@ -54,6 +90,9 @@ def main(mode, settings_path, argument):
         if mode == 'one':
             subnet, lost, seconds = claim(client, overlay, leases, argument)
             print(json.dumps({'public_ip': argument, 'subnet': subnet, 'lost_races': lost, 'seconds': seconds}))
+            return
+        if mode == 'together':
+            print(json.dumps(together(client, overlay, leases, int(argument))))
             return
         timings, lost_total = [], 0
         for index in range(int(argument)):

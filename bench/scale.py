@@ -7,6 +7,9 @@ controller  The fabric plan on the controller (fabric_plan_problems with_plan, w
             computes once per run) for 1000 nodes x 100 endpoints and 5000 nodes x 10
             (bridge_nat), each in a fresh Python process: seconds, peak memory, and the size of
             one node's plan (what its fabric_node call is given).
+leases      The overlay's lease code (bench/lease_claims.py `together`) for 1000 nodes in one run,
+            against a throwaway one-member etcd: cold and again (no writes), with the planning's
+            share.
 node        One node's share of a large fabric, in a throwaway namespace, each module run by
             ansible-playbook (the task alone, as timed by Ansible): `routes` with 999 peer
             routes (a 1000-node fabric's share), `vxlan` with 999 peers (neighbour, FDB and route
@@ -25,12 +28,12 @@ lab         The whole fabric on labs of 3, 8, 16 and 32 nodes (SCALE_LAB_SIZES),
             all namespaces: the role's lab_raise_neighbour_thresholds) and puts them back when
             the lab goes.
 
-    make bench-scale                       # controller and node
+    make bench-scale                       # controller, leases and node
     make bench-scale SCALE_PARTS=lab       # the labs (about half an hour on 2 cores)
     python3 bench/scale.py controller      # one part
     SCALE_LAB_SIZES="3 32" SCALE_LAB_MODES=bridge_nat python3 bench/scale.py lab
 
-Needs root for `node` and `lab` (namespaces it makes and removes, also on failure); run `make install` first.
+Needs root for `leases`, `node` and `lab` (namespaces it makes and removes, also on failure); run `make install` first.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 import module_timing
 
@@ -95,6 +99,67 @@ def controller():
     for nodes, endpoints, measured in rows:
         print('| %d x %d | %.2f | %.0f (%.0f) | %.0f |' % (
             nodes, endpoints, measured['seconds'], measured['peak_mib'], measured['inventory_mib'], measured['node_plan_kib']))
+
+
+# --- leases: one overlay lease run for 1000 nodes ------------------------------------------------
+
+ETCD_NODE = 'lfscale-etcd'
+ETCD_URL = 'http://127.0.0.1:23793'
+# 1000 of the 1023 /24s of a /14: the last claims step over most of the range.
+LEASE_NETWORK, LEASE_NODES = '10.4.0.0/14', 1000
+
+
+def start_etcd(workdir):
+    """A one-member etcd on the loopback of a namespace of its own (plain HTTP: the bench is about
+    the lease code, bench/overlay.py measures a TLS cluster); returns its process."""
+    module_timing.make_node(ETCD_NODE, (['link', 'set', 'lo', 'up'],))
+    peer = 'http://127.0.0.1:23803'
+    with open(os.path.join(workdir, 'etcd.log'), 'w') as log:
+        etcd = subprocess.Popen(['ip', 'netns', 'exec', ETCD_NODE, 'etcd', '--name', 'bench', '--data-dir', os.path.join(workdir, 'etcd'),
+                                 '--listen-client-urls', ETCD_URL, '--advertise-client-urls', ETCD_URL,
+                                 '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+                                 '--initial-cluster', 'bench=' + peer], stdout=log, stderr=subprocess.STDOUT)
+    for _attempt in range(100):
+        if etcd.poll() is not None:
+            break
+        health = subprocess.run(['ip', 'netns', 'exec', ETCD_NODE, 'etcdctl', '--endpoints', ETCD_URL, '--dial-timeout=1s',
+                                 '--command-timeout=1s', 'endpoint', 'health'], check=False, capture_output=True)
+        if health.returncode == 0:
+            return etcd
+        time.sleep(0.1)
+    etcd.kill()
+    etcd.wait()
+    with open(os.path.join(workdir, 'etcd.log')) as log:
+        raise RuntimeError('etcd did not start: %s' % log.read()[-2000:])
+
+
+def leases():
+    with tempfile.TemporaryDirectory(prefix='lfscale-') as workdir:
+        settings = os.path.join(workdir, 'settings.json')
+        with open(settings, 'w') as handle:
+            json.dump({'endpoints': [ETCD_URL], 'ca_file': None, 'cert_file': None, 'key_file': None, 'transport': 'gateway',
+                       'prefix': '/bench/scale', 'network': LEASE_NETWORK, 'subnet_len': 24, 'collections': COLLECTIONS}, handle)
+        subprocess.run(['ip', 'netns', 'del', ETCD_NODE], check=False, stderr=subprocess.DEVNULL)
+        etcd = None
+        try:
+            etcd = start_etcd(workdir)
+            result = subprocess.run(['ip', 'netns', 'exec', ETCD_NODE, sys.executable, os.path.join(ROOT, 'bench', 'lease_claims.py'),
+                                     'together', settings, str(LEASE_NODES)], check=True, stdout=subprocess.PIPE, universal_newlines=True)
+            measured = json.loads(result.stdout)
+        finally:
+            if etcd is not None:
+                etcd.terminate()
+                etcd.wait()
+            subprocess.run(['ip', 'netns', 'del', ETCD_NODE], check=False)
+    print()
+    print('Overlay leases: one run of the lease code for %d nodes (what subnet_leases does for a whole inventory), %s in /24s '
+          '(%d of 1023 taken), a one-member etcd over plain HTTP on a namespace\'s loopback, an etcd lease per subnet:'
+          % (LEASE_NODES, LEASE_NETWORK, LEASE_NODES))
+    print('| run | seconds | of which planning s | writes | races lost |')
+    print('|---|---|---|---|---|')
+    for name, label in (('cold', 'cold (empty prefix)'), ('again', 'again (nothing to change)')):
+        row = measured[name]
+        print('| %s | %.2f | %.3f | %d | %d |' % (label, row['seconds'], row['planning'], row['writes'], row['lost_races']))
 
 
 # --- node: one node's share ----------------------------------------------------------------------
@@ -318,7 +383,7 @@ def lab_runs(BenchLab, ansible_playbook):  # pylint: disable=invalid-name
             teardown[0], teardown[0] / size, cold[2], cold[3]))
 
 
-PARTS = {'controller': controller, 'node': node, 'lab': lab_part}
+PARTS = {'controller': controller, 'leases': leases, 'node': node, 'lab': lab_part}
 
 
 def main(parts):
