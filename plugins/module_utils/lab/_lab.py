@@ -49,7 +49,7 @@ import subprocess
 import tarfile
 import time
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel import _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel import _netns, _process
 from ansible_collections.linuxnet.fabric.plugins.module_utils.node import _executor
 from ansible_collections.linuxnet.fabric.plugins.module_utils.services._docker_api import DockerAPI
 from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
@@ -87,37 +87,6 @@ ULIMIT_LINES = (
     (re.compile(r'^(\s*)ulimit -n (\d+)$', re.M), r'\1ulimit -n \2 2>/dev/null || ulimit -n "$(ulimit -Hn)"'),
     (re.compile(r'^(\s*)ulimit -([pu]) unlimited$', re.M), r'\1ulimit -\2 unlimited 2>/dev/null || true'),
 )
-
-
-def _process(pid):
-    """(state letter, start time in clock ticks) of a process, or None if there is none."""
-    try:
-        with open('/proc/%d/stat' % pid) as stat:
-            data = stat.read()
-    except (OSError, ValueError, TypeError):
-        return None
-    fields = data[data.rindex(')') + 2:].split()
-    return fields[0], int(fields[19])
-
-
-def _is_ours(entry):
-    """True while the process recorded in `entry` ({pid, start_time}) still runs."""
-    if not entry or not entry.get('pid'):
-        return False
-    status = _process(entry['pid'])
-    return bool(status) and status[0] != 'Z' and status[1] == entry.get('start_time')
-
-
-def _wait_gone(entry, timeout):
-    """Wait until the recorded process has exited; True if it is gone (zombies count as gone
-    only when the timeout expires: the host's PID 1 reaps them in its own time)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        status = _process(entry['pid'])
-        if status is None or status[1] != entry.get('start_time'):
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _listening(init_pid, address, port=22):
@@ -304,7 +273,7 @@ class Lab(object):
         """What exists now, as far as this lab is concerned."""
         machines = {}
         for name, entry in self.record.get('machines', {}).items():
-            running = _is_ours(entry)
+            running = _process.is_running(entry)
             machines[name] = {
                 'running': running,
                 'sshd': running and _listening(entry['pid'], entry['address']),
@@ -666,8 +635,8 @@ class Lab(object):
                 pids = []
             if pids:
                 init_pid = int(pids[0])
-                status = _process(init_pid)
-                wrapper_status = _process(wrapper.pid)
+                status = _process.status(init_pid)
+                wrapper_status = _process.status(wrapper.pid)
                 if status and wrapper_status:
                     # Keep the Popen object from reaping or warning: the wrapper outlives this module.
                     wrapper.returncode = 0
@@ -707,7 +676,7 @@ class Lab(object):
     def _start_machine(self, machine, keep_disks=False):
         name = machine['name']
         previous = self.record['machines'].get(name)
-        if previous and _is_ours(previous):
+        if previous and _process.is_running(previous):
             self._stop_machines([name], keep_disks=keep_disks)
         if not keep_disks:
             self._prepare_layers(machine)
@@ -784,16 +753,16 @@ class Lab(object):
         (disks) go too unless `keep_disks` (a reboot)."""
         entries = [(name, self.record['machines'].get(name)) for name in names]
         for name, entry in entries:
-            if entry and _is_ours(entry):
+            if entry and _process.is_running(entry):
                 # SIGKILL to a PID namespace's init kills every process of the machine with it.
                 os.kill(entry['pid'], signal.SIGKILL)
         for name, entry in entries:
-            if entry and not _wait_gone(entry, STOP_TIMEOUT):
+            if entry and not _process.wait_gone(entry, STOP_TIMEOUT):
                 raise FabricError('machine %s (pid %d) did not stop' % (name, entry['pid']))
         for name, entry in entries:
             if entry and entry.get('wrapper'):
                 # unshare exits with its child; the host's init reaps it (about every 2 s here).
-                _wait_gone(entry['wrapper'], STOP_TIMEOUT)
+                _process.wait_gone(entry['wrapper'], STOP_TIMEOUT)
             if entry and entry.get('cgroup_parent'):
                 left = remove_cgroup(entry['cgroup_parent'])
                 if left:
@@ -830,7 +799,7 @@ class Lab(object):
         for name in sorted(record.get('machines', {})):
             entry = record['machines'][name]
             machines.append({'name': name, 'address': entry.get('address'), 'segment': entry.get('segment'),
-                             'pid': entry.get('pid'), 'running': _is_ours(entry), 'docker': bool(entry.get('docker'))})
+                             'pid': entry.get('pid'), 'running': _process.is_running(entry), 'docker': bool(entry.get('docker'))})
         return {
             'name': self.name,
             'directory': self.directory,

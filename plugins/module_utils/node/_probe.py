@@ -12,12 +12,15 @@ its traffic was masqueraded and by whom.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
+import signal
 import socket
 import time
 
-from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel import _netns
+from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel import _netns, _process
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError
 
 BACKLOG = 128
 
@@ -45,24 +48,34 @@ def _remove(path):
             pass
 
 
-def listen(listeners, duration, ready_file=None, pid_file=None):
-    """Answer every connection with '<peer address>\\n' until `duration` seconds have passed.
-
-    Returns {(netns, address, port): connections served}.
-    """
+def bind(listeners):
+    """{listening socket: (netns, address, port)}, each made inside its namespace and bound; on
+    an error the ones made so far are closed."""
     sockets = {}
-    served = {}
     try:
         for listener in listeners:
             key = (listener['netns'], listener['address'], listener['port'])
             with _inside(listener['netns']):
                 server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets[server] = key
             server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             server.bind((listener['address'], listener['port']))
             server.listen(BACKLOG)
             server.setblocking(False)
-            sockets[server] = key
-            served[key] = 0
+    except BaseException:
+        for server in sockets:
+            server.close()
+        raise
+    return sockets
+
+
+def serve(sockets, duration, ready_file=None, pid_file=None):
+    """Answer every connection with '<peer address>\\n' until `duration` seconds have passed.
+
+    Returns {(netns, address, port): connections served}; closes the sockets.
+    """
+    served = dict((key, 0) for key in sockets.values())
+    try:
         _write(pid_file, '%d\n' % os.getpid())
         _write(ready_file, 'ready\n')
         deadline = time.time() + duration
@@ -89,6 +102,81 @@ def listen(listeners, duration, ready_file=None, pid_file=None):
         _remove(ready_file)
         _remove(pid_file)
     return served
+
+
+def listen(listeners, duration, ready_file=None, pid_file=None):
+    """bind, then serve in this process (the module run with async)."""
+    return serve(bind(listeners), duration, ready_file, pid_file)
+
+
+def listen_in_background(listeners, duration):
+    """Bind every listener here (so that an error is this call's), then serve them from a
+    detached process for at most `duration` seconds and return its identity {pid, start_time}
+    once it runs: the play probes at once and stops it with stop_listener, with no async job,
+    ready file or PID file (each of those was a round trip to every node).
+
+    The server is a grandchild in a session of its own with /dev/null as its standard streams,
+    so the connection that ran the module closes when this call returns.
+    """
+    sockets = bind(listeners)
+    read_end, write_end = os.pipe()
+    try:
+        child = os.fork()
+    except OSError:
+        for server in sockets:
+            server.close()
+        os.close(read_end)
+        os.close(write_end)
+        raise
+    if child == 0:  # pragma: no cover - runs in the forked processes, which end with os._exit
+        try:
+            os.close(read_end)
+            os.setsid()
+            if os.fork():
+                os._exit(0)
+            null = os.open(os.devnull, os.O_RDWR)
+            for stream in (0, 1, 2):
+                os.dup2(null, stream)
+            me = _process.identity(os.getpid())
+            if me is not None:
+                # Without an identity it could never be stopped: it ends, and the caller fails.
+                os.write(write_end, json.dumps(me).encode('ascii'))
+                os.close(write_end)
+                serve(sockets, duration)
+        finally:
+            # Never back into the module: no result of its own, no clean-up of the module's files.
+            os._exit(0)
+    os.close(write_end)
+    for server in sockets:
+        server.close()
+    os.waitpid(child, 0)
+    with os.fdopen(read_end, 'rb') as pipe:
+        told = pipe.read()
+    try:
+        started = json.loads(told.decode('ascii'))
+    except ValueError:
+        started = None
+    if not started:
+        raise FabricError('the background listener did not start')
+    return started
+
+
+def stop_listener(listener, timeout=5.0):
+    """End a background listener of listen_in_background ({pid, start_time}): True when it ran
+    and has now exited, False when it had gone already (its duration passed, or it was stopped).
+    A PID now held by another process is never signalled: the start time must match."""
+    if not _process.is_running(listener):
+        return False
+    try:
+        os.kill(listener['pid'], signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.time() + timeout
+    while _process.is_running(listener):
+        if time.time() > deadline:
+            raise FabricError('the listener %d did not stop within %d s of SIGTERM' % (listener['pid'], timeout))
+        time.sleep(0.02)
+    return True
 
 
 HTTP_REQUEST = b'GET / HTTP/1.0\r\nHost: linuxnet-fabric-verify\r\n\r\n'

@@ -12,7 +12,7 @@ import types
 import pytest
 
 from ansible_collections.linuxnet.fabric.plugins.module_utils.node import _probe
-from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import OptionError
+from ansible_collections.linuxnet.fabric.plugins.module_utils._errors import FabricError, OptionError
 from ansible_collections.linuxnet.fabric.plugins.module_utils.kernel._netns import NamespaceError
 from ansible_collections.linuxnet.fabric.plugins.modules import probe as probe_module
 
@@ -275,3 +275,54 @@ def test_bad_probe_entries_are_refused_naming_the_entry(existing_namespaces, ent
 ])
 def test_good_probe_entries_pass_with_normalised_addresses(existing_namespaces, entries, address_required, addresses):
     assert [entry['address'] for entry in probe_module.checked('listen', entries, address_required)] == addresses
+
+
+# --- stopping a background listener ------------------------------------------------------------------
+
+class Clock(object):
+    def __init__(self):
+        self.now = 1000.0
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.mark.parametrize('running_answers, killed, stopped', [
+    ([False], [], False),                 # gone already (its duration passed): nothing signalled
+    ([True, True, False], [15], True),    # running: SIGTERM, then it exits
+    ([True, False], [15], True),
+])
+def test_stop_listener_signals_only_a_running_listener(monkeypatch, running_answers, killed, stopped):
+    answers = list(running_answers)
+    signals = []
+    clock = Clock()
+    monkeypatch.setattr(_probe._process, 'is_running', lambda entry: answers.pop(0))
+    monkeypatch.setattr(_probe.os, 'kill', lambda pid, number: signals.append((pid, number)))
+    monkeypatch.setattr(_probe.time, 'time', clock.time)
+    monkeypatch.setattr(_probe.time, 'sleep', clock.sleep)
+    assert _probe.stop_listener({'pid': 4242, 'start_time': 77}) is stopped
+    assert [number for _pid, number in signals] == killed
+    assert all(pid == 4242 for pid, _number in signals)
+    assert answers == []
+
+
+def test_stop_listener_that_outlives_the_timeout_fails_naming_it(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(_probe._process, 'is_running', lambda entry: True)
+    monkeypatch.setattr(_probe.os, 'kill', lambda pid, number: None)
+    monkeypatch.setattr(_probe.time, 'time', clock.time)
+    monkeypatch.setattr(_probe.time, 'sleep', clock.sleep)
+    with pytest.raises(FabricError, match='the listener 4242 did not stop within 5 s'):
+        _probe.stop_listener({'pid': 4242, 'start_time': 77})
+
+
+def test_stop_listener_of_a_process_gone_between_the_check_and_the_signal(monkeypatch):
+    def gone(pid, number):
+        raise ProcessLookupError(pid)
+
+    monkeypatch.setattr(_probe._process, 'is_running', lambda entry: True)
+    monkeypatch.setattr(_probe.os, 'kill', gone)
+    assert _probe.stop_listener({'pid': 4242, 'start_time': 77}) is False
