@@ -50,8 +50,9 @@ options:
   stop:
     description:
       - End the background listener a task with O(background) returned (its RV(listener)). Only
-        that very process is signalled, the one with that PID and start time; one that has gone
-        already (its O(duration) passed) is no error.
+        that very process is signalled, the one with that PID and start time (SIGTERM, and SIGKILL
+        if it is still there 5 seconds later); one that has gone already (its O(duration) passed)
+        is no error.
       - Mutually exclusive with O(listen) and O(connect). Runs in check mode too, so that a
         checked run leaves no listener behind.
     type: dict
@@ -114,7 +115,9 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Probing changes nothing, so it runs in check mode too; so do listeners and O(stop), which ends only a listener of this module.
+    description:
+      - Probing changes nothing, so it runs in check mode too; so do listeners and O(stop), which
+        ends only the process with the PID and start time it is given.
   diff_mode:
     support: none
     description: There is nothing to diff.
@@ -254,6 +257,7 @@ def main():
         ),
         mutually_exclusive=[('listen', 'connect', 'stop'), ('background', 'ready_file'), ('background', 'pid_file')],
         required_one_of=[('listen', 'connect', 'stop')],
+        required_if=[('background', True, ('listen',))],
         supports_check_mode=True,
     )
     with _common.failing_on_errors(module):

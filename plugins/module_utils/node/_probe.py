@@ -164,19 +164,25 @@ def listen_in_background(listeners, duration):
 def stop_listener(listener, timeout=5.0):
     """End a background listener of listen_in_background ({pid, start_time}): True when it ran
     and has now exited, False when it had gone already (its duration passed, or it was stopped).
-    A PID now held by another process is never signalled: the start time must match."""
-    if not _process.is_running(listener):
-        return False
-    try:
-        os.kill(listener['pid'], signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    deadline = time.time() + timeout
-    while _process.is_running(listener):
-        if time.time() > deadline:
-            raise FabricError('the listener %d did not stop within %d s of SIGTERM' % (listener['pid'], timeout))
-        time.sleep(0.02)
-    return True
+    A PID now held by another process is never signalled: the start time must match. One that
+    outlives SIGTERM by `timeout` seconds (it may have inherited a blocked signal) gets SIGKILL."""
+    for number in (signal.SIGTERM, signal.SIGKILL):
+        if not _process.is_running(listener):
+            return number == signal.SIGKILL
+        try:
+            os.kill(listener['pid'], number)
+        except ProcessLookupError:
+            return number == signal.SIGKILL
+        except PermissionError as error:
+            raise FabricError('the listener %d cannot be signalled: %s' % (listener['pid'], error))
+        deadline = time.time() + timeout
+        while _process.is_running(listener):
+            if time.time() > deadline:
+                break
+            time.sleep(0.02)
+        else:
+            return True
+    raise FabricError('the listener %d did not stop within %d s of SIGTERM and SIGKILL' % (listener['pid'], timeout))
 
 
 HTTP_REQUEST = b'GET / HTTP/1.0\r\nHost: linuxnet-fabric-verify\r\n\r\n'

@@ -315,7 +315,29 @@ def test_stop_listener_that_outlives_the_timeout_fails_naming_it(monkeypatch):
     monkeypatch.setattr(_probe.os, 'kill', lambda pid, number: None)
     monkeypatch.setattr(_probe.time, 'time', clock.time)
     monkeypatch.setattr(_probe.time, 'sleep', clock.sleep)
-    with pytest.raises(FabricError, match='the listener 4242 did not stop within 5 s'):
+    with pytest.raises(FabricError, match='the listener 4242 did not stop within 5 s of SIGTERM and SIGKILL'):
+        _probe.stop_listener({'pid': 4242, 'start_time': 77})
+
+
+def test_stop_listener_kills_one_that_ignores_sigterm(monkeypatch):
+    clock = Clock()
+    signals = []
+    monkeypatch.setattr(_probe._process, 'is_running', lambda entry: 9 not in signals)
+    monkeypatch.setattr(_probe.os, 'kill', lambda pid, number: signals.append(number))
+    monkeypatch.setattr(_probe.time, 'time', clock.time)
+    monkeypatch.setattr(_probe.time, 'sleep', clock.sleep)
+    assert _probe.stop_listener({'pid': 4242, 'start_time': 77}) is True
+    assert signals == [15, 9]
+    assert clock.now >= 1005.0
+
+
+def test_stop_listener_of_a_process_it_may_not_signal_fails_with_a_message(monkeypatch):
+    def refused(pid, number):
+        raise PermissionError(1, 'Operation not permitted')
+
+    monkeypatch.setattr(_probe._process, 'is_running', lambda entry: True)
+    monkeypatch.setattr(_probe.os, 'kill', refused)
+    with pytest.raises(FabricError, match='the listener 4242 cannot be signalled'):
         _probe.stop_listener({'pid': 4242, 'start_time': 77})
 
 
