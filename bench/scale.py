@@ -115,22 +115,36 @@ def start_etcd(workdir):
     module_timing.make_node(ETCD_NODE, (['link', 'set', 'lo', 'up'],))
     peer = 'http://127.0.0.1:23803'
     with open(os.path.join(workdir, 'etcd.log'), 'w') as log:
-        etcd = subprocess.Popen(['ip', 'netns', 'exec', ETCD_NODE, 'etcd', '--name', 'bench', '--data-dir', os.path.join(workdir, 'etcd'),
+        return subprocess.Popen(['ip', 'netns', 'exec', ETCD_NODE, 'etcd', '--name', 'bench', '--data-dir', os.path.join(workdir, 'etcd'),
                                  '--listen-client-urls', ETCD_URL, '--advertise-client-urls', ETCD_URL,
                                  '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
                                  '--initial-cluster', 'bench=' + peer], stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_for_etcd(etcd, workdir):
+    """Until etcdctl reaches it; RuntimeError with what etcdctl said and etcd's log when it never does."""
+    said = 'etcd exited at once'
     for _attempt in range(100):
         if etcd.poll() is not None:
+            said = 'etcd exited with %d' % etcd.returncode
             break
         health = subprocess.run(['ip', 'netns', 'exec', ETCD_NODE, 'etcdctl', '--endpoints', ETCD_URL, '--dial-timeout=1s',
-                                 '--command-timeout=1s', 'endpoint', 'health'], check=False, capture_output=True)
+                                 '--command-timeout=1s', 'endpoint', 'health'], check=False, capture_output=True, text=True)
         if health.returncode == 0:
-            return etcd
+            return
+        said = 'etcdctl: %s' % health.stderr.strip()[-500:]
         time.sleep(0.1)
-    etcd.kill()
-    etcd.wait()
     with open(os.path.join(workdir, 'etcd.log')) as log:
-        raise RuntimeError('etcd did not start: %s' % log.read()[-2000:])
+        raise RuntimeError('etcd did not answer (%s); its log: %s' % (said, log.read()[-2000:]))
+
+
+def stop_etcd(etcd):
+    etcd.terminate()
+    try:
+        etcd.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        etcd.kill()
+        etcd.wait()
 
 
 def leases():
@@ -143,18 +157,20 @@ def leases():
         etcd = None
         try:
             etcd = start_etcd(workdir)
+            wait_for_etcd(etcd, workdir)
             result = subprocess.run(['ip', 'netns', 'exec', ETCD_NODE, sys.executable, os.path.join(ROOT, 'bench', 'lease_claims.py'),
                                      'together', settings, str(LEASE_NODES)], check=True, stdout=subprocess.PIPE, universal_newlines=True)
             measured = json.loads(result.stdout)
         finally:
             if etcd is not None:
-                etcd.terminate()
-                etcd.wait()
+                stop_etcd(etcd)
             subprocess.run(['ip', 'netns', 'del', ETCD_NODE], check=False)
     print()
+    # SubnetMin is the network's second /24 (flannel's default): one subnet fewer than the /24s.
+    subnets = 2 ** (24 - ipaddress.ip_network(LEASE_NETWORK).prefixlen) - 1
     print('Overlay leases: one run of the lease code for %d nodes (what subnet_leases does for a whole inventory), %s in /24s '
-          '(%d of 1023 taken), a one-member etcd over plain HTTP on a namespace\'s loopback, an etcd lease per subnet:'
-          % (LEASE_NODES, LEASE_NETWORK, LEASE_NODES))
+          '(%d of %d taken), a one-member etcd over plain HTTP on a namespace\'s loopback, an etcd lease per subnet:'
+          % (LEASE_NODES, LEASE_NETWORK, LEASE_NODES, subnets))
     print('| run | seconds | of which planning s | writes | races lost |')
     print('|---|---|---|---|---|')
     for name, label in (('cold', 'cold (empty prefix)'), ('again', 'again (nothing to change)')):
