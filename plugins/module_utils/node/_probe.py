@@ -122,18 +122,21 @@ def listen_in_background(listeners, duration):
     read_end, write_end = os.pipe()
     try:
         child = os.fork()
-    except OSError:
+    except OSError as error:
+        # Not a listening problem: the sockets were bound; the node could not make a process.
         for server in sockets:
             server.close()
         os.close(read_end)
         os.close(write_end)
-        raise
+        raise FabricError('could not start the background listener: %s' % error)
     if child == 0:  # pragma: no cover - runs in the forked processes, which end with os._exit
         try:
             os.close(read_end)
             os.setsid()
             if os.fork():
                 os._exit(0)
+            # Hold no directory of the module's run (Ansible's temporary one) while it serves.
+            os.chdir('/')
             null = os.open(os.devnull, os.O_RDWR)
             for stream in (0, 1, 2):
                 os.dup2(null, stream)

@@ -348,3 +348,24 @@ def test_stop_listener_of_a_process_gone_between_the_check_and_the_signal(monkey
     monkeypatch.setattr(_probe._process, 'is_running', lambda entry: True)
     monkeypatch.setattr(_probe.os, 'kill', gone)
     assert _probe.stop_listener({'pid': 4242, 'start_time': 77}) is False
+
+
+def test_listen_in_background_that_cannot_fork_fails_with_a_message_and_closes_its_sockets(monkeypatch):
+    closed = []
+
+    class Server(object):
+        def close(self):
+            closed.append('server')
+
+    server = Server()
+    monkeypatch.setattr(_probe, 'bind', lambda listeners: {server: ('c1', '10.0.0.2', 8080)})
+    monkeypatch.setattr(_probe.os, 'pipe', lambda: (801, 802))
+    monkeypatch.setattr(_probe.os, 'close', closed.append)
+
+    def no_process():
+        raise BlockingIOError(11, 'Resource temporarily unavailable')
+
+    monkeypatch.setattr(_probe.os, 'fork', no_process)
+    with pytest.raises(FabricError, match='could not start the background listener: .*Resource temporarily unavailable'):
+        _probe.listen_in_background([{'netns': 'c1', 'address': '10.0.0.2', 'port': 8080}], 60)
+    assert sorted(closed, key=str) == [801, 802, 'server']
