@@ -188,8 +188,24 @@ integration: venv tree
 galaxy-check: install
 	tests/galaxy/check_install.sh $(TARBALL)
 
+# Every scenario (molecule/*/molecule.yml), MOLECULE_JOBS at a time, the long ones first; each on
+# a lab of its own (molecule/resources/group_vars/all.yml). A scenario's output is printed when
+# it ends, with its time. The collection is installed into molecule's collections path once, by
+# the prerun of a `molecule dependency` (the scenarios' dependency step is disabled), before the
+# scenarios run without their own (molecule/resources/base.yml).
+MOLECULE_JOBS ?= 2
+MOLECULE_LONG_FIRST := etcd faults docker overlay etcd_archive routed
+MOLECULE_ALL := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))
+MOLECULE_SCENARIOS ?= $(foreach scenario,$(MOLECULE_LONG_FIRST),$(filter $(scenario),$(MOLECULE_ALL))) $(filter-out $(MOLECULE_LONG_FIRST),$(MOLECULE_ALL))
+
 molecule: deps install
-	molecule test --all
+	molecule dependency -s $(firstword $(MOLECULE_SCENARIOS))
+	$(MAKE) --no-print-directory -j$(MOLECULE_JOBS) --output-sync=target $(addprefix molecule-scenario-,$(MOLECULE_SCENARIOS))
+	@echo "molecule: $(words $(MOLECULE_SCENARIOS)) scenarios passed ($(MOLECULE_SCENARIOS))"
+
+molecule-scenario-%:
+	@started=$$(date +%s); molecule -c molecule/resources/base.yml test -s $*; \
+		echo "== molecule $*: passed in $$(( $$(date +%s) - started )) s"
 
 # The oldest supported ansible-core (requirements-oldest.txt): the units, its own sanity rules, and
 # one molecule scenario deployed with it. The other suites run with the newest only.
