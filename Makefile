@@ -190,16 +190,15 @@ galaxy-check: install
 
 # Every scenario (molecule/*/molecule.yml), MOLECULE_JOBS at a time, the long ones first; each on
 # a lab of its own (molecule/resources/group_vars/all.yml). A scenario's output is printed when
-# it ends, with its time. The collection is installed into molecule's collections path once, by
-# the prerun of a `molecule dependency` (the scenarios' dependency step is disabled), before the
-# scenarios run without their own (molecule/resources/base.yml).
+# it ends, with its time. The scenarios use the collection `make install` put into build/collections
+# (the built tarball): molecule's own prerun, which would reinstall it from the source into one
+# directory while another scenario's playbooks read from it, is off (molecule/resources/base.yml).
 MOLECULE_JOBS ?= 2
 MOLECULE_LONG_FIRST := etcd faults docker overlay etcd_archive routed
 MOLECULE_ALL := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))
 MOLECULE_SCENARIOS ?= $(foreach scenario,$(MOLECULE_LONG_FIRST),$(filter $(scenario),$(MOLECULE_ALL))) $(filter-out $(MOLECULE_LONG_FIRST),$(MOLECULE_ALL))
 
 molecule: deps install
-	molecule dependency -s $(firstword $(MOLECULE_SCENARIOS))
 	$(MAKE) --no-print-directory -j$(MOLECULE_JOBS) --output-sync=target $(addprefix molecule-scenario-,$(MOLECULE_SCENARIOS))
 	@echo "molecule: $(words $(MOLECULE_SCENARIOS)) scenarios passed ($(MOLECULE_SCENARIOS))"
 
